@@ -1,0 +1,239 @@
+"""The ``vergabe`` command: one image, different processes (DESIGN.md §1).
+
+``run`` is the embedded all-in-one default (SQLite, local files, in-process worker and
+scheduler). ``api``, ``worker`` and ``scheduler`` are the same code split for production and
+refuse to start on an un-migrated database. Configuration errors end the command with one line
+naming the variable and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = ["main"]
+
+import argparse
+import asyncio
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import uvicorn
+
+from infra.app import create_app
+from infra.clock import SystemClock
+from infra.db import migrate
+from infra.db.engine import create_engine, session_factory
+from infra.jobs.models import JobState
+from infra.jobs.repository import JobRepository
+from infra.jobs.specs import ActorSpec
+from infra.logs import configure_logging
+from infra.settings import Settings, SettingsError, load_settings
+from workers import ACTORS
+from workers.process import JobProcess, serve
+
+EXIT_CONFIG = 2
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"vergabe: {message}", file=sys.stderr)
+    raise SystemExit(EXIT_CONFIG)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        _fail(str(exc))
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+async def _require_migrated(settings: Settings) -> None:
+    engine = create_engine(settings.database)
+    try:
+        state = await migrate.status(engine)
+    except Exception as exc:
+        _fail(f"database unreachable ({type(exc).__name__}: {exc}); check VERGABE_DATABASE_URL")
+    finally:
+        await engine.dispose()
+    if not state.is_current:
+        _fail(
+            f"database is at migration {state.current or 'none'}, the code needs {state.head}: "
+            "run 'vergabe db upgrade' first"
+        )
+
+
+async def _upgrade(settings: Settings) -> str:
+    engine = create_engine(settings.database)
+    try:
+        await migrate.upgrade(engine)
+        return (await migrate.status(engine)).head
+    finally:
+        await engine.dispose()
+
+
+def _uvicorn_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "host": settings.http.host,
+        "port": settings.http.port,
+        "log_config": None,
+        "access_log": False,
+        "server_header": False,
+        "proxy_headers": settings.http.behind_tls,
+        "timeout_graceful_shutdown": int(settings.jobs.shutdown_grace_seconds),
+        "loop": "uvloop",
+        "http": "httptools",
+    }
+
+
+def cmd_run(_args: argparse.Namespace) -> int:
+    """API, pages, worker and scheduler in one process, on the embedded database."""
+    settings = _settings()
+    asyncio.run(_upgrade(settings))
+    jobs = JobProcess(settings, SystemClock(), worker=True, scheduler=True)
+    app = create_app(settings, jobs=jobs)
+    print(f"OpenVergabe serving on {settings.public_url}", file=sys.stderr)
+    uvicorn.Server(uvicorn.Config(app, **_uvicorn_options(settings))).run()
+    return 0
+
+
+def cmd_api(_args: argparse.Namespace) -> int:
+    """API and pages only; jobs go to the external broker."""
+    settings = _settings()
+    if settings.broker.kind == "memory":
+        _fail("VERGABE_BROKER_URL: 'vergabe api' needs amqp:// or redis:// (or use 'vergabe run')")
+    asyncio.run(_require_migrated(settings))
+    uvicorn.run(
+        "infra.asgi:app_from_environment",
+        factory=True,
+        workers=settings.http.processes,
+        **_uvicorn_options(settings),
+    )
+    return 0
+
+
+def _extra_actors(modules: Sequence[str]) -> tuple[ActorSpec[Any], ...]:
+    specs: list[ActorSpec[Any]] = []
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            _fail(f"--actors {name}: cannot be imported ({exc})")
+        specs.extend(getattr(module, "ACTORS", ()))
+    return tuple(specs)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """A Dramatiq worker (with ``--scheduler`` also the scheduler)."""
+    settings = _settings()
+    if settings.broker.kind == "memory" and not args.scheduler:
+        _fail("VERGABE_BROKER_URL: the in-process broker needs --scheduler in the same process")
+    asyncio.run(_require_migrated(settings))
+    actors = ACTORS + _extra_actors(args.actors)
+    process = JobProcess(
+        settings, SystemClock(), worker=True, scheduler=args.scheduler, actors=actors
+    )
+    asyncio.run(serve(process))
+    return 0
+
+
+def cmd_scheduler(_args: argparse.Namespace) -> int:
+    """Releases due jobs to the broker."""
+    settings = _settings()
+    if settings.broker.kind == "memory":
+        _fail("VERGABE_BROKER_URL: a separate scheduler needs amqp:// or redis://")
+    asyncio.run(_require_migrated(settings))
+    asyncio.run(serve(JobProcess(settings, SystemClock(), worker=False, scheduler=True)))
+    return 0
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    settings = _settings()
+    head = asyncio.run(_upgrade(settings))
+    print(f"database migrated to {head}")
+    return 0
+
+
+def cmd_db_status(_args: argparse.Namespace) -> int:
+    settings = _settings()
+
+    async def _status() -> migrate.MigrationStatus:
+        engine = create_engine(settings.database)
+        try:
+            return await migrate.status(engine)
+        finally:
+            await engine.dispose()
+
+    state = asyncio.run(_status())
+    print(f"current: {state.current or 'none'}  head: {state.head}")
+    return 0 if state.is_current else 1
+
+
+def cmd_demo(_args: argparse.Namespace) -> int:
+    """Seed demo data (idempotent: running it again adds nothing)."""
+    settings = _settings()
+    asyncio.run(_upgrade(settings))
+    print("demo data: nothing to seed yet (grows with the domains)")
+    return 0
+
+
+def cmd_jobs_failed(_args: argparse.Namespace) -> int:
+    """List jobs that used up their attempts."""
+    settings = _settings()
+
+    async def _list() -> list[str]:
+        engine = create_engine(settings.database)
+        try:
+            async with session_factory(engine)() as session:
+                jobs = await JobRepository(session).list_in_state(JobState.FAILED)
+                return [
+                    f"{job.id}  {job.actor}  attempts={job.attempts}  "
+                    f"failed={job.finished_at:%Y-%m-%d %H:%M:%S}Z  "
+                    f"{(job.last_error or '').splitlines()[-1] if job.last_error else ''}"
+                    for job in jobs
+                ]
+        finally:
+            await engine.dispose()
+
+    lines = asyncio.run(_list())
+    print("\n".join(lines) if lines else "no failed jobs")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vergabe", description="OpenVergabe platform")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    sub.add_parser("run", help="all-in-one: API, pages, worker, scheduler").set_defaults(fn=cmd_run)
+    sub.add_parser("api", help="API and pages (production)").set_defaults(fn=cmd_api)
+    worker = sub.add_parser("worker", help="job worker (production)")
+    worker.add_argument("--scheduler", action="store_true", help="also run the scheduler")
+    worker.add_argument(
+        "--actors",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="also load the ACTORS of MODULE (an instance's own extensions)",
+    )
+    worker.set_defaults(fn=cmd_worker)
+    sub.add_parser("scheduler", help="releases due jobs (production)").set_defaults(
+        fn=cmd_scheduler
+    )
+    db = sub.add_parser("db", help="database").add_subparsers(required=True, metavar="ACTION")
+    db.add_parser("upgrade", help="apply all migrations").set_defaults(fn=cmd_db_upgrade)
+    db.add_parser("status", help="current and head revision").set_defaults(fn=cmd_db_status)
+    sub.add_parser("demo", help="seed demo data").set_defaults(fn=cmd_demo)
+    jobs = sub.add_parser("jobs", help="the job outbox").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    jobs.add_parser("failed", help="list failed jobs").set_defaults(fn=cmd_jobs_failed)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    result: int = args.fn(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

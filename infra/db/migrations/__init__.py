@@ -1,0 +1,1 @@
+"""Alembic migrations of the whole platform (one linear history for all domains)."""

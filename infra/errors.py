@@ -1,0 +1,164 @@
+"""Errors as RFC 9457 problem details, for every failure the platform answers with.
+
+Each domain defines one base error deriving from :class:`DomainError`, and each subclass sets
+its HTTP status (409 for business conflicts, 404, 403 …) and a stable ``code``. One set of
+exception handlers turns domain errors, Litestar's HTTP errors, validation errors and anything
+unexpected into ``application/problem+json``; an unexpected error is logged with its trace id
+and answered without internals.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "DomainError",
+    "Problem",
+    "UnsupportedMediaType",
+    "exception_handlers",
+    "problem_response",
+]
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    InternalServerException,
+    NotFoundException,
+    ValidationException,
+)
+
+from infra.logs import current_request_id
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_FIELD_IN_MESSAGE = re.compile(
+    r"(?:required field|unknown field) `([^`]+)`|at `\$\.(?:data\.)?([^`]+)`"
+)
+log = logging.getLogger("vergabe.errors")
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """An RFC 9457 problem details object."""
+
+    type: str
+    """URI reference naming the problem type (``about:blank`` for plain HTTP errors)."""
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    """The request path the problem occurred at."""
+    code: str | None = None
+    """Stable, machine-readable problem code (``deadline-passed``)."""
+    errors: list[dict[str, str]] | None = None
+    """Per-field validation errors: ``{"field": …, "message": …}``."""
+    trace_id: str | None = None
+    """The request id, to quote when contacting support."""
+
+
+class DomainError(Exception):
+    """Base of every domain's errors; subclasses set ``status_code``, ``code`` and ``title``."""
+
+    status_code: ClassVar[int] = HTTPStatus.CONFLICT
+    code: ClassVar[str] = "conflict"
+    title: ClassVar[str] = "The request conflicts with the current state"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class UnsupportedMediaType(HTTPException):
+    status_code = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+
+
+def problem_response(problem: Problem, headers: Mapping[str, str] | None = None) -> Response[Any]:
+    """A response carrying ``problem`` as ``application/problem+json``."""
+    return Response(
+        content=msgspec.json.encode(problem),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+def _problem(
+    request: Request[Any, Any, Any], status: int, detail: str | None, **kw: Any
+) -> Problem:
+    return Problem(
+        type=kw.pop("type", "about:blank"),
+        title=kw.pop("title", HTTPStatus(status).phrase),
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        trace_id=current_request_id(),
+        **kw,
+    )
+
+
+def _on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    problem = _problem(
+        request,
+        exc.status_code,
+        exc.detail,
+        type=f"urn:openvergabe:problem:{exc.code}",
+        title=exc.title,
+        code=exc.code,
+    )
+    return problem_response(problem)
+
+
+def _on_validation_error(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[Any]:
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            message = str(item.get("message", ""))
+            named = _FIELD_IN_MESSAGE.search(message)
+            field = (named.group(1) or named.group(2)) if named else str(item.get("key") or "body")
+            errors.append({"field": field, "message": message})
+    detail = exc.detail or "The request is not valid."
+    if "malformed" in detail.lower() or "decode" in detail.lower():
+        return problem_response(
+            _problem(request, 400, "The request body is not well-formed JSON.", code="malformed")
+        )
+    return problem_response(
+        _problem(request, 422, detail, code="invalid", errors=errors or None),
+    )
+
+
+def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if status >= 500:
+        return _on_unexpected(request, exc)
+    detail = exc.detail if exc.detail != HTTPStatus(status).phrase else None
+    if isinstance(exc, NotFoundException):
+        detail = "There is nothing at this address."
+    headers = dict(exc.headers or {})
+    return problem_response(_problem(request, status, detail), headers)
+
+
+def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.error(
+        "unexpected error",
+        exc_info=exc if not isinstance(exc, InternalServerException) else None,
+        extra={"path": request.url.path, "method": request.method},
+    )
+    detail = "An unexpected error occurred. Please quote the trace id when contacting support."
+    return problem_response(_problem(request, 500, detail))
+
+
+def exception_handlers() -> dict[type[Exception] | int, Callable[..., Response[Any]]]:
+    """The handlers the app factory installs."""
+    return {
+        DomainError: _on_domain_error,
+        ValidationException: _on_validation_error,
+        HTTPException: _on_http_error,
+        Exception: _on_unexpected,
+    }

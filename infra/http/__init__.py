@@ -1,0 +1,1 @@
+"""The HTTP edge: middleware, health probes and the request's database session."""

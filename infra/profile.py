@@ -1,0 +1,212 @@
+"""The instance profile: everything that differs from one German state's instance to another.
+
+A profile is a TOML file validated into frozen msgspec structs (DESIGN.md §6). The code holds no
+state-specific constant: names, languages, the holiday subdivision, the EU thresholds with their
+validity dates, the minimum periods, the standstill rule and the exclusion periods all come from
+here. Bundled profiles live in ``infra/profiles/``; a deployment may point to its own file.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BUNDLED_PROFILES_DIR",
+    "AwardRules",
+    "ExclusionRules",
+    "Instance",
+    "MinimumPeriods",
+    "Profile",
+    "ProfileError",
+    "Standstill",
+    "ThresholdSet",
+    "load_profile",
+]
+
+import itertools
+import tomllib
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+import holidays
+import msgspec
+
+BUNDLED_PROFILES_DIR = Path(__file__).parent / "profiles"
+
+Days = Annotated[int, msgspec.Meta(ge=1, le=365)]
+Euro = Decimal
+Language = Literal["de", "en"]
+
+
+class ProfileError(Exception):
+    """The profile file is missing or invalid; the message names the key and the reason."""
+
+
+class Instance(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Who runs this instance."""
+
+    id: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}$")]
+    """Two-letter state code in lower case (``hb``); prefixes certificate numbers."""
+    state: str
+    """The state (Land) as it names itself, e.g. ``Freie Hansestadt Bremen``."""
+    name: dict[Language, str]
+    """The platform's name per language."""
+    operator: dict[Language, str]
+    """Who operates the platform (shown in the footer and the imprint)."""
+    languages: tuple[Language, ...] = ("de", "en")
+    """Languages offered, the first is the default."""
+    timezone: str = "Europe/Berlin"
+    """Time zone in which times are entered and shown (storage is always UTC)."""
+    holiday_subdivision: str
+    """Subdivision code of the ``holidays`` package for the state's public holidays (``HB``)."""
+
+    def __post_init__(self) -> None:
+        if not self.languages:
+            raise ValueError("at least one language is required")
+        for lang in self.languages:
+            if lang not in self.name or lang not in self.operator:
+                raise ValueError(f"name and operator need a text for language {lang!r}")
+        if self.holiday_subdivision not in holidays.country_holidays("DE").subdivisions:
+            raise ValueError(f"unknown German subdivision {self.holiday_subdivision!r}")
+
+    @property
+    def default_language(self) -> Language:
+        """The language a visitor sees first."""
+        return self.languages[0]
+
+
+class ThresholdSet(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The EU thresholds (net, EUR) in force between two dates, both inclusive."""
+
+    valid_from: date
+    valid_to: date
+    source: str
+    """Where the values are published (Official Journal reference)."""
+    works: Euro
+    """Public works contracts and concessions."""
+    supplies_services: Euro
+    """Supplies and services of sub-central authorities."""
+    supplies_services_central: Euro
+    """Supplies and services of top and upper federal authorities."""
+    sector: Euro
+    """Supplies and services of sector contracting entities."""
+    social_services: Euro
+    """Social and other specific services (Annex XIV of Directive 2014/24/EU)."""
+    concessions: Euro
+
+    def __post_init__(self) -> None:
+        if self.valid_to < self.valid_from:
+            raise ValueError("valid_to lies before valid_from")
+        for field in (
+            "works",
+            "supplies_services",
+            "supplies_services_central",
+            "sector",
+            "social_services",
+            "concessions",
+        ):
+            if getattr(self, field) <= 0:
+                raise ValueError(f"{field} must be a positive amount")
+
+
+class MinimumPeriods(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Minimum periods in calendar days (§§ 15-16 VgV; national rules below the thresholds)."""
+
+    eu_open: Days
+    eu_open_electronic: Days
+    eu_open_urgent: Days
+    eu_restricted_participation: Days
+    eu_restricted_participation_urgent: Days
+    eu_restricted_tender: Days
+    eu_restricted_tender_urgent: Days
+    national: Days
+    on_shortfall: Literal["refuse", "warn"]
+    """Whether publishing with a shorter period is refused or only warned about."""
+
+
+class Standstill(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The waiting period before a contract may be concluded (§ 134 GWB)."""
+
+    electronic_days: Days
+    other_days: Days
+    end_moves_off_holidays: bool
+    """Whether a period ending on a weekend or holiday moves to the next working day."""
+
+
+class ExclusionRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """How long exclusion grounds count (§ 126 GWB)."""
+
+    mandatory_years: Annotated[int, msgspec.Meta(ge=1, le=10)]
+    optional_years: Annotated[int, msgspec.Meta(ge=1, le=10)]
+
+
+class AwardRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Rules around the award decision."""
+
+    competition_register_from: Euro
+    """Award value (net, EUR) from which the Wettbewerbsregister must be queried (§ 6 WRegG)."""
+
+    def __post_init__(self) -> None:
+        if self.competition_register_from < 0:
+            raise ValueError("competition_register_from must not be negative")
+
+
+class Profile(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One state's instance profile."""
+
+    instance: Instance
+    thresholds: tuple[ThresholdSet, ...]
+    periods: MinimumPeriods
+    standstill: Standstill
+    exclusion: ExclusionRules
+    award: AwardRules
+
+    def __post_init__(self) -> None:
+        ordered = sorted(self.thresholds, key=lambda t: t.valid_from)
+        for earlier, later in itertools.pairwise(ordered):
+            if later.valid_from <= earlier.valid_to:
+                raise ValueError(
+                    f"threshold sets overlap: {earlier.valid_from}..{earlier.valid_to} "
+                    f"and {later.valid_from}..{later.valid_to}"
+                )
+
+    def thresholds_on(self, day: date) -> ThresholdSet | None:
+        """The threshold set in force on ``day``, or ``None`` if the profile has none for it."""
+        for candidate in self.thresholds:
+            if candidate.valid_from <= day <= candidate.valid_to:
+                return candidate
+        return None
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """Load a bundled profile by name (``bremen``) or a profile file by path.
+
+    Raises:
+        ProfileError: with one line naming the file, the key and the reason.
+    """
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        path = BUNDLED_PROFILES_DIR / f"{name_or_path}.toml"
+        if not path.is_file():
+            bundled = ", ".join(sorted(p.stem for p in BUNDLED_PROFILES_DIR.glob("*.toml")))
+            raise ProfileError(f"unknown profile {name_or_path!r} (bundled: {bundled})")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ProfileError(f"profile {path}: cannot be read ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"profile {path}: not valid TOML ({exc})") from exc
+    try:
+        return msgspec.convert(raw, Profile, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ProfileError(f"profile {path}: {_profile_key_message(exc)}") from exc
+
+
+def _profile_key_message(exc: msgspec.ValidationError) -> str:
+    """Turn msgspec's ``… - at `$.periods.eu_open``` into ``periods.eu_open: …``."""
+    text = str(exc)
+    reason, sep, where = text.rpartition(" - at `")
+    if not sep:
+        return text
+    key = where.rstrip("`").removeprefix("$").removeprefix(".") or "(top level)"
+    return f"key {key}: {reason}"

@@ -1,0 +1,250 @@
+"""Settings: one tree of frozen msgspec structs, built once from ``VERGABE_*`` variables.
+
+:func:`load_settings` is called by the command line (or by a test) with an explicit environment
+mapping and the result is passed down to :func:`infra.app.create_app` and the worker; nothing in
+the code base reads the environment at import time. Every variable is listed in
+:data:`ENVIRONMENT` with the setting it fills, so an invalid value is reported as one line naming
+the variable and the reason (:class:`SettingsError`).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ENVIRONMENT",
+    "BrokerSettings",
+    "DatabaseSettings",
+    "HttpSettings",
+    "JobSettings",
+    "Settings",
+    "SettingsError",
+    "StorageSettings",
+    "load_settings",
+]
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from infra.profile import Profile, ProfileError, load_profile
+
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+Positive = Annotated[float, msgspec.Meta(gt=0)]
+Count = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; ``str(error)`` is one line for the operator."""
+
+
+class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True):
+    url: str
+    """SQLAlchemy URL: ``sqlite+aiosqlite:///…`` (default) or ``postgresql+asyncpg://…``."""
+    pool_size: Count = 10
+    """Connections per process (PostgreSQL)."""
+    echo: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+class BrokerSettings(msgspec.Struct, frozen=True, kw_only=True):
+    url: str = "memory://"
+    """``memory://`` (in-process, only with ``vergabe run``), ``amqp://…`` or ``redis://…``."""
+    namespace: Annotated[str, msgspec.Meta(pattern=r"^[a-zA-Z_][a-zA-Z0-9_-]{0,40}$")] = "vergabe"
+    """Prefix of queue names, so that several instances can share one broker."""
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("memory://", "amqp://", "amqps://", "redis://", "rediss://")):
+            raise ValueError("must start with memory://, amqp://, amqps://, redis:// or rediss://")
+
+    @property
+    def kind(self) -> Literal["memory", "rabbitmq", "redis"]:
+        if self.url.startswith("memory"):
+            return "memory"
+        return "rabbitmq" if self.url.startswith("amqp") else "redis"
+
+
+class JobSettings(msgspec.Struct, frozen=True, kw_only=True):
+    poll_interval: Positive = 1.0
+    """Seconds between two scheduler passes over the outbox."""
+    lease_seconds: Positive = 300.0
+    """How long a released or running job may stay silent before it is released again."""
+    max_attempts: Count = 5
+    """Attempts before a job is marked failed (each failure waits ``backoff_seconds * 2**n``)."""
+    backoff_seconds: Positive = 10.0
+    backoff_max_seconds: Positive = 3600.0
+    worker_threads: Count = 4
+    shutdown_grace_seconds: Positive = 30.0
+    """How long SIGTERM waits for running jobs and requests to finish."""
+    finished_retention_days: Count = 30
+    """Finished jobs are purged by housekeeping after this many days."""
+
+
+class HttpSettings(msgspec.Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: Port = 8000
+    processes: Count = 1
+    """API processes started by ``vergabe api``."""
+    max_body_bytes: Count = 10 * 1024 * 1024
+    """Largest accepted request body; larger ones get 413."""
+    behind_tls: bool = False
+    """Set when a TLS-terminating proxy sits in front: cookies become Secure, HSTS is sent."""
+    public_url: str = ""
+    """The URL users reach the platform at (mails and QR codes); default: host and port."""
+
+
+class StorageSettings(msgspec.Struct, frozen=True, kw_only=True):
+    root: Path
+    """Directory of stored documents and temporary uploads."""
+    temp_ttl_hours: Count = 24
+    """Temporary uploads older than this are purged by housekeeping."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    env: Literal["development", "production"] = "development"
+    data_dir: Path
+    secret_key: Annotated[str, msgspec.Meta(min_length=32)]
+    """Signs CSRF tokens and cookies. In development a generated key is kept in the data dir."""
+    profile_name: str = "bremen"
+    profile: Profile
+    database: DatabaseSettings
+    broker: BrokerSettings = msgspec.field(default_factory=BrokerSettings)
+    jobs: JobSettings = msgspec.field(default_factory=JobSettings)
+    http: HttpSettings = msgspec.field(default_factory=HttpSettings)
+    storage: StorageSettings
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    assets_dir: Path
+    """Where the front-end packages installed by npm live (``node_modules``)."""
+
+    @property
+    def public_url(self) -> str:
+        return self.http.public_url or f"http://{self.http.host}:{self.http.port}"
+
+
+ENVIRONMENT: dict[str, tuple[str, ...]] = {
+    "VERGABE_ENV": ("env",),
+    "VERGABE_DATA_DIR": ("data_dir",),
+    "VERGABE_SECRET_KEY": ("secret_key",),
+    "VERGABE_PROFILE": ("profile_name",),
+    "VERGABE_DATABASE_URL": ("database", "url"),
+    "VERGABE_DATABASE_POOL_SIZE": ("database", "pool_size"),
+    "VERGABE_DATABASE_ECHO": ("database", "echo"),
+    "VERGABE_BROKER_URL": ("broker", "url"),
+    "VERGABE_BROKER_NAMESPACE": ("broker", "namespace"),
+    "VERGABE_JOB_POLL_INTERVAL": ("jobs", "poll_interval"),
+    "VERGABE_JOB_LEASE_SECONDS": ("jobs", "lease_seconds"),
+    "VERGABE_JOB_MAX_ATTEMPTS": ("jobs", "max_attempts"),
+    "VERGABE_JOB_BACKOFF_SECONDS": ("jobs", "backoff_seconds"),
+    "VERGABE_WORKER_THREADS": ("jobs", "worker_threads"),
+    "VERGABE_SHUTDOWN_GRACE_SECONDS": ("jobs", "shutdown_grace_seconds"),
+    "VERGABE_HOST": ("http", "host"),
+    "VERGABE_PORT": ("http", "port"),
+    "VERGABE_API_PROCESSES": ("http", "processes"),
+    "VERGABE_MAX_BODY_BYTES": ("http", "max_body_bytes"),
+    "VERGABE_BEHIND_TLS": ("http", "behind_tls"),
+    "VERGABE_PUBLIC_URL": ("http", "public_url"),
+    "VERGABE_STORAGE_DIR": ("storage", "root"),
+    "VERGABE_LOG_LEVEL": ("log_level",),
+    "VERGABE_LOG_FORMAT": ("log_format",),
+    "VERGABE_ASSETS_DIR": ("assets_dir",),
+}
+"""Every environment variable the platform reads, with the setting it fills."""
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings tree from ``environ`` (default: the process environment).
+
+    Raises:
+        SettingsError: naming the variable or profile key and why it is wrong.
+    """
+    env = dict(os.environ if environ is None else environ)
+    unknown = sorted(k for k in env if k.startswith("VERGABE_") and k not in ENVIRONMENT)
+    unknown = [k for k in unknown if not k.startswith("VERGABE_TEST_")]
+    if unknown:
+        raise SettingsError(f"{unknown[0]}: unknown variable (see README, 'Configuration')")
+
+    raw: dict[str, Any] = {}
+    for name, path in ENVIRONMENT.items():
+        if name in env:
+            node = raw
+            for part in path[:-1]:
+                node = node.setdefault(part, {})
+            node[path[-1]] = env[name]
+
+    data_dir = Path(raw.get("data_dir") or "data").expanduser().absolute()
+    raw["data_dir"] = str(data_dir)
+    raw.setdefault("database", {}).setdefault(
+        "url", f"sqlite+aiosqlite:///{data_dir / 'vergabe.sqlite3'}"
+    )
+    raw.setdefault("storage", {}).setdefault("root", str(data_dir / "files"))
+    raw.setdefault("assets_dir", str(_PROJECT_ROOT / "node_modules"))
+    if "secret_key" not in raw and raw.get("env", "development") == "development":
+        raw["secret_key"] = _development_secret(data_dir)
+
+    try:
+        raw["profile"] = load_profile(raw.get("profile_name", "bremen"))
+    except ProfileError as exc:
+        raise SettingsError(f"VERGABE_PROFILE: {exc}") from exc
+
+    try:
+        return msgspec.convert(raw, Settings, strict=False, dec_hook=_passthrough)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_name_variable(exc)) from exc
+
+
+def _passthrough(type_: type, obj: Any) -> Any:
+    """Accept the already validated profile as it is and paths given as strings."""
+    if isinstance(obj, type_):
+        return obj
+    if type_ is Path and isinstance(obj, str):
+        return Path(obj)
+    raise NotImplementedError
+
+
+def _development_secret(data_dir: Path) -> str:
+    """A random key kept in the data directory, for development only.
+
+    DEVELOPMENT KEY: generated on first start, never committed; production must set
+    ``VERGABE_SECRET_KEY``.
+    """
+    path = data_dir / "development-secret.key"
+    if path.is_file():
+        return path.read_text(encoding="ascii").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def _name_variable(exc: msgspec.ValidationError) -> str:
+    """Map msgspec's ``… - at `$.http.port``` to ``VERGABE_PORT: …``."""
+    text = str(exc)
+    reason, sep, where = text.rpartition(" - at `")
+    if not sep:
+        if "secret_key" in text:
+            return "VERGABE_SECRET_KEY: required in production (at least 32 characters)"
+        return text
+    parts = tuple(
+        p for p in where.rstrip("`").removeprefix("$").split(".") if p and not p.startswith("[")
+    )
+    for name, path in ENVIRONMENT.items():
+        if path == parts:
+            return f"{name}: {reason}"
+    for name, path in ENVIRONMENT.items():
+        if path[: len(parts)] == parts:
+            return f"{name}: {reason}"
+    return f"setting {'.'.join(parts)}: {reason}"

@@ -1,0 +1,1 @@
+"""Pre-qualification: supplier profiles, evidence, applications, certificates, the register."""

@@ -1,0 +1,1 @@
+"""Procurement: tenders and lots, publication, bids, opening, evaluation, award, contracts."""

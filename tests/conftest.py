@@ -1,0 +1,148 @@
+"""Fixtures shared by the whole suite.
+
+The suite runs on SQLite with the in-process broker by default. ``VERGABE_TEST_DATABASE_URL``
+(a PostgreSQL server URL) and ``VERGABE_TEST_BROKER_URL`` (``amqp://…`` or ``redis://…``) switch
+it to the real services: each run then works in a database and a queue namespace of its own,
+removed at the end. Every test gets a clean database and a :class:`ManualClock`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
+
+from infra.app import create_app
+from infra.clock import ManualClock
+from infra.db import migrate
+from infra.db.base import Base
+from infra.db.engine import create_engine, session_factory
+from infra.settings import Settings, load_settings
+
+# DEVELOPMENT/TEST KEY, generated per run: never a production secret.
+TEST_SECRET_KEY = "test-only-" + secrets.token_urlsafe(32)
+
+TEST_START = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)
+"""Friday before the switch to summer time (29 March 2026), 10:00 in Berlin."""
+
+
+def pytest_report_header() -> list[str]:
+    database = os.environ.get("VERGABE_TEST_DATABASE_URL", "sqlite (per run)")
+    broker = os.environ.get("VERGABE_TEST_BROKER_URL", "memory:// (in-process)")
+    return [
+        f"vergabe: database {make_url(database).render_as_string(hide_password=True)}"
+        if "://" in database
+        else f"vergabe: database {database}",
+        f"vergabe: broker {broker}",
+    ]
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    """Unique per test run: names the run's database and queue namespace."""
+    return "t" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+async def database_url(run_id: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    server = os.environ.get("VERGABE_TEST_DATABASE_URL")
+    if not server:
+        path = tmp_path_factory.mktemp("db") / "vergabe.sqlite3"
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    url = make_url(server)
+    admin = sa_create_async_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"vergabe_{run_id}"
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def broker_url() -> str:
+    return os.environ.get("VERGABE_TEST_BROKER_URL", "memory://")
+
+
+@pytest.fixture(scope="session")
+def base_environment(
+    database_url: str, broker_url: str, run_id: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """The ``VERGABE_*`` variables of a test deployment (also handed to child processes)."""
+    data_dir: Path = tmp_path_factory.mktemp("data")
+    return {
+        "VERGABE_ENV": "development",
+        "VERGABE_DATA_DIR": str(data_dir),
+        "VERGABE_SECRET_KEY": TEST_SECRET_KEY,
+        "VERGABE_DATABASE_URL": database_url,
+        "VERGABE_BROKER_URL": broker_url,
+        "VERGABE_BROKER_NAMESPACE": run_id,
+        "VERGABE_LOG_FORMAT": "text",
+        "VERGABE_LOG_LEVEL": "INFO",
+    }
+
+
+@pytest.fixture(scope="session")
+def settings(base_environment: dict[str, str]) -> Settings:
+    return load_settings(base_environment)
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings.database)
+    await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+async def _clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Empty every table after a test that used the database."""
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine: AsyncEngine = request.getfixturevalue("engine")
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(table.delete())
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(TEST_START)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: ManualClock, engine: AsyncEngine) -> Litestar:
+    return create_app(settings, clock=clock, engine=engine)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as client:
+        yield client
+
+
+@pytest.fixture
+def environment(base_environment: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A copy of the test deployment's variables a test may change."""
+    return dict(base_environment)
