@@ -13,6 +13,7 @@ __all__ = ["main"]
 import argparse
 import asyncio
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -48,14 +49,19 @@ def _settings() -> Settings:
     return settings
 
 
-async def _require_migrated(settings: Settings) -> None:
+async def _status(settings: Settings) -> migrate.MigrationStatus:
+    """Where the database stands; an unreachable database ends the command (exit code 2)."""
     engine = create_engine(settings.database)
     try:
-        state = await migrate.status(engine)
+        return await migrate.status(engine)
     except Exception as exc:
         _fail(f"database unreachable ({type(exc).__name__}: {exc}); check VERGABE_DATABASE_URL")
     finally:
         await engine.dispose()
+
+
+async def _require_migrated(settings: Settings) -> None:
+    state = await _status(settings)
     if not state.is_current:
         _fail(
             f"database is at migration {state.current or 'none'}, the code needs {state.head}: "
@@ -64,6 +70,7 @@ async def _require_migrated(settings: Settings) -> None:
 
 
 async def _upgrade(settings: Settings) -> str:
+    await _status(settings)
     engine = create_engine(settings.database)
     try:
         await migrate.upgrade(engine)
@@ -86,6 +93,17 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _exit_zero_after_graceful_shutdown() -> None:
+    """Let a server stopped by SIGTERM or SIGINT end with exit code 0, like the worker.
+
+    After its graceful shutdown uvicorn puts back the handlers it found and raises the signal
+    again; with the default handler that kills the process (exit code -15) although it shut
+    down cleanly. Installed just before uvicorn takes over the signals.
+    """
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda _sig, _frame: None)
+
+
 def cmd_run(_args: argparse.Namespace) -> int:
     """API, pages, worker and scheduler in one process, on the embedded database."""
     settings = _settings()
@@ -93,7 +111,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
     jobs = JobProcess(settings, SystemClock(), worker=True, scheduler=True)
     app = create_app(settings, jobs=jobs)
     print(f"OpenVergabe serving on {settings.public_url}", file=sys.stderr)
-    uvicorn.Server(uvicorn.Config(app, **_uvicorn_options(settings))).run()
+    server = uvicorn.Server(uvicorn.Config(app, **_uvicorn_options(settings)))
+    _exit_zero_after_graceful_shutdown()
+    server.run()
     return 0
 
 
@@ -103,6 +123,7 @@ def cmd_api(_args: argparse.Namespace) -> int:
     if settings.broker.kind == "memory":
         _fail("VERGABE_BROKER_URL: 'vergabe api' needs amqp:// or redis:// (or use 'vergabe run')")
     asyncio.run(_require_migrated(settings))
+    _exit_zero_after_graceful_shutdown()
     uvicorn.run(
         "infra.asgi:app_from_environment",
         factory=True,
@@ -137,13 +158,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_scheduler(_args: argparse.Namespace) -> int:
+def cmd_scheduler(args: argparse.Namespace) -> int:
     """Releases due jobs to the broker."""
     settings = _settings()
     if settings.broker.kind == "memory":
         _fail("VERGABE_BROKER_URL: a separate scheduler needs amqp:// or redis://")
     asyncio.run(_require_migrated(settings))
-    asyncio.run(serve(JobProcess(settings, SystemClock(), worker=False, scheduler=True)))
+    actors = ACTORS + _extra_actors(args.actors)
+    process = JobProcess(settings, SystemClock(), worker=False, scheduler=True, actors=actors)
+    asyncio.run(serve(process))
     return 0
 
 
@@ -156,15 +179,7 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 
 def cmd_db_status(_args: argparse.Namespace) -> int:
     settings = _settings()
-
-    async def _status() -> migrate.MigrationStatus:
-        engine = create_engine(settings.database)
-        try:
-            return await migrate.status(engine)
-        finally:
-            await engine.dispose()
-
-    state = asyncio.run(_status())
+    state = asyncio.run(_status(settings))
     print(f"current: {state.current or 'none'}  head: {state.head}")
     return 0 if state.is_current else 1
 
@@ -180,6 +195,7 @@ def cmd_demo(_args: argparse.Namespace) -> int:
 def cmd_jobs_failed(_args: argparse.Namespace) -> int:
     """List jobs that used up their attempts."""
     settings = _settings()
+    asyncio.run(_require_migrated(settings))
 
     async def _list() -> list[str]:
         engine = create_engine(settings.database)
@@ -207,17 +223,17 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("api", help="API and pages (production)").set_defaults(fn=cmd_api)
     worker = sub.add_parser("worker", help="job worker (production)")
     worker.add_argument("--scheduler", action="store_true", help="also run the scheduler")
-    worker.add_argument(
-        "--actors",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="also load the ACTORS of MODULE (an instance's own extensions)",
-    )
     worker.set_defaults(fn=cmd_worker)
-    sub.add_parser("scheduler", help="releases due jobs (production)").set_defaults(
-        fn=cmd_scheduler
-    )
+    scheduler = sub.add_parser("scheduler", help="releases due jobs (production)")
+    scheduler.set_defaults(fn=cmd_scheduler)
+    for command in (worker, scheduler):
+        command.add_argument(
+            "--actors",
+            action="append",
+            default=[],
+            metavar="MODULE",
+            help="also load the ACTORS of MODULE (an instance's own extensions)",
+        )
     db = sub.add_parser("db", help="database").add_subparsers(required=True, metavar="ACTION")
     db.add_parser("upgrade", help="apply all migrations").set_defaults(fn=cmd_db_upgrade)
     db.add_parser("status", help="current and head revision").set_defaults(fn=cmd_db_status)
