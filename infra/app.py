@@ -12,7 +12,7 @@ __all__ = ["create_app"]
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -21,7 +21,11 @@ from litestar.openapi.spec import Contact, License
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+import infra.audit.models  # the audit table, known to migrations and tests
+import infra.identity.controllers
+import infra.mail.models
 import infra.web
+import infra.web.openapi
 import procurement.controllers
 from infra.clock import Clock, SystemClock
 from infra.db import migrate
@@ -30,6 +34,8 @@ from infra.errors import exception_handlers
 from infra.http.health import Check, HealthController, ReadinessCheck
 from infra.http.instance import InstanceController
 from infra.http.middleware import EdgeMiddleware, require_media_type
+from infra.identity.authentication import AuthenticationMiddleware
+from infra.identity.guards import public, require_declared_guards
 from infra.jobs.broker import BrokerUnavailable, ping
 from infra.settings import Settings
 from workers.process import JobProcess
@@ -57,7 +63,7 @@ def _readiness_checks(
             return Check(
                 name="database",
                 ok=False,
-                detail=f"migrations at {state.current}, code at {state.head}",
+                detail=f"migrations at {state.current or 'none'}, code at {state.head}",
             )
         return Check(name="database", ok=True)
 
@@ -108,6 +114,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             HealthController,
+            *infra.identity.controllers.ROUTES,
             InstanceController,
             *procurement.controllers.ROUTES,
             *infra.web.routes(settings),
@@ -123,6 +130,7 @@ def create_app(
         ),
         dependencies={"session": Provide(provide_session)},
         lifespan=[lifespan],
+        middleware=[AuthenticationMiddleware],
         before_request=require_media_type,
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.http.max_body_bytes,
@@ -132,7 +140,9 @@ def create_app(
             cookie_secure=settings.http.behind_tls,
             cookie_httponly=True,
             cookie_samesite="strict",
-            exclude=["/api/"],
+            # JSON API: protected by requiring application/json (no cross-site form can send
+            # it); health, schema and static files change nothing and need no token.
+            exclude=["/api/", "/health/", "/schema", "/static/"],
             cookie_name="vergabe_csrf",
         ),
         openapi_config=OpenAPIConfig(
@@ -145,6 +155,10 @@ def create_app(
             contact=Contact(name=settings.profile.instance.operator["de"]),
             license=License(name="EUPL-1.2", identifier="EUPL-1.2"),
             path="/schema",
+            openapi_router=Router(
+                path="/schema", guards=[public], route_handlers=[], include_in_schema=False
+            ),
+            render_plugins=[infra.web.openapi.SwaggerUIPlugin()],
         ),
         debug=False,
         logging_config=None,
@@ -152,4 +166,5 @@ def create_app(
     # Wrap the whole ASGI handler (as Litestar's own OpenTelemetry plugin does) so that also
     # responses to unrouted paths get the request id, the security headers and an access log.
     app.asgi_handler = EdgeMiddleware(app.asgi_handler, behind_tls=settings.http.behind_tls)
+    require_declared_guards(app)
     return app

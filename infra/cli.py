@@ -21,6 +21,8 @@ from typing import Any, NoReturn
 import uvicorn
 
 from infra.app import create_app
+from infra.audit import service as audit
+from infra.audit.schemas import ChainReport
 from infra.clock import SystemClock
 from infra.db import migrate
 from infra.db.engine import create_engine, session_factory
@@ -216,6 +218,27 @@ def cmd_jobs_failed(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(_args: argparse.Namespace) -> int:
+    """Check the audit chain; exit code 1 names the first broken link."""
+    settings = _settings()
+    asyncio.run(_require_migrated(settings))
+
+    async def _verify() -> ChainReport:
+        engine = create_engine(settings.database)
+        try:
+            async with session_factory(engine)() as session:
+                return await audit.verify(session)
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(_verify())
+    if not report.ok:
+        print(f"audit trail broken at event {report.broken_at}: {report.reason}")
+        return 1
+    print(f"audit trail intact: {report.events} events, head {report.head or 'none'}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vergabe", description="OpenVergabe platform")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -242,6 +265,10 @@ def _parser() -> argparse.ArgumentParser:
         required=True, metavar="ACTION"
     )
     jobs.add_parser("failed", help="list failed jobs").set_defaults(fn=cmd_jobs_failed)
+    audit_trail = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    audit_trail.add_parser("verify", help="check the hash chain").set_defaults(fn=cmd_audit_verify)
     return parser
 
 

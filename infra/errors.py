@@ -77,8 +77,24 @@ class UnsupportedMediaType(HTTPException):
     status_code = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
 
 
-def problem_response(problem: Problem, headers: Mapping[str, str] | None = None) -> Response[Any]:
-    """A response carrying ``problem`` as ``application/problem+json``."""
+def problem_response(
+    problem: Problem,
+    headers: Mapping[str, str] | None = None,
+    *,
+    request: Request[Any, Any, Any] | None = None,
+) -> Response[Any]:
+    """A response carrying ``problem`` as ``application/problem+json``.
+
+    Given the ``request``, a browser asking for a page gets an HTML error page instead
+    (:func:`infra.web.errors.html_error_response`).
+    """
+    if request is not None:
+        # Imported here: the web shell imports this module (through the HTTP middleware).
+        from infra.web.errors import html_error_response
+
+        page = html_error_response(request, problem, headers or {})
+        if page is not None:
+            return page
     return Response(
         content=msgspec.json.encode(problem),
         status_code=problem.status,
@@ -110,7 +126,7 @@ def _on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respo
         title=exc.title,
         code=exc.code,
     )
-    return problem_response(problem)
+    return problem_response(problem, request=request)
 
 
 def _on_validation_error(
@@ -126,10 +142,12 @@ def _on_validation_error(
     detail = exc.detail or "The request is not valid."
     if "malformed" in detail.lower() or "decode" in detail.lower():
         return problem_response(
-            _problem(request, 400, "The request body is not well-formed JSON.", code="malformed")
+            _problem(request, 400, "The request body is not well-formed JSON.", code="malformed"),
+            request=request,
         )
     return problem_response(
         _problem(request, 422, detail, code="invalid", errors=errors or None),
+        request=request,
     )
 
 
@@ -141,17 +159,21 @@ def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
     if isinstance(exc, NotFoundException):
         detail = "There is nothing at this address."
     headers = dict(exc.headers or {})
-    return problem_response(_problem(request, status, detail), headers)
+    return problem_response(_problem(request, status, detail), headers, request=request)
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error(
         "unexpected error",
         exc_info=exc if not isinstance(exc, InternalServerException) else None,
-        extra={"path": request.url.path, "method": request.method},
+        extra={
+            "path": request.url.path,
+            "method": request.method,
+            "trace_id": current_request_id(),
+        },
     )
     detail = "An unexpected error occurred. Please quote the trace id when contacting support."
-    return problem_response(_problem(request, 500, detail))
+    return problem_response(_problem(request, 500, detail), request=request)
 
 
 def exception_handlers() -> dict[type[Exception] | int, Callable[..., Response[Any]]]:

@@ -1,7 +1,9 @@
 """Housekeeping: purge what the platform no longer needs to keep.
 
-Finished jobs after their retention period and temporary uploads after their time to live.
-Failed jobs are kept until an administrator has looked at them. Run hourly by the scheduler.
+Finished jobs after their retention period, temporary uploads after their time to live,
+sessions past their absolute or idle expiry, used or expired one-time tokens, and login
+throttles whose window has passed. Failed jobs are kept until an administrator has looked at
+them. Run hourly by the scheduler.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.clock import Clock
+from infra.identity.repository import IdentityRepository
 from infra.jobs.repository import JobRepository
 from infra.settings import Settings
 from infra.storage import Storage
@@ -24,6 +27,9 @@ class PurgeReport(msgspec.Struct, frozen=True):
 
     jobs: int
     temp_files: int
+    sessions: int = 0
+    tokens: int = 0
+    throttles: int = 0
 
 
 async def purge_expired(session: AsyncSession, clock: Clock, settings: Settings) -> PurgeReport:
@@ -35,4 +41,12 @@ async def purge_expired(session: AsyncSession, clock: Clock, settings: Settings)
     temp_files = Storage(settings.storage.root).purge_temp(
         now - timedelta(hours=settings.storage.temp_ttl_hours)
     )
-    return PurgeReport(jobs=jobs, temp_files=temp_files)
+    identity = IdentityRepository(session)
+    sessions = await identity.purge_sessions(
+        expired_before=now, idle_before=now - timedelta(minutes=settings.sessions.idle_minutes)
+    )
+    tokens = await identity.purge_one_time_tokens(before=now - timedelta(days=1))
+    throttles = await identity.purge_throttles(before=now - timedelta(days=1))
+    return PurgeReport(
+        jobs=jobs, temp_files=temp_files, sessions=sessions, tokens=tokens, throttles=throttles
+    )

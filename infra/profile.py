@@ -27,6 +27,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 import msgspec
@@ -62,12 +63,18 @@ class Instance(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
 
     def __post_init__(self) -> None:
         if not self.languages:
-            raise ValueError("at least one language is required")
+            raise ValueError("languages: at least one language is required")
         for lang in self.languages:
             if lang not in self.name or lang not in self.operator:
                 raise ValueError(f"name and operator need a text for language {lang!r}")
         if self.holiday_subdivision not in holidays.country_holidays("DE").subdivisions:
-            raise ValueError(f"unknown German subdivision {self.holiday_subdivision!r}")
+            raise ValueError(
+                f"holiday_subdivision: unknown German subdivision {self.holiday_subdivision!r}"
+            )
+        try:
+            ZoneInfo(self.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
 
     @property
     def default_language(self) -> Language:
@@ -96,7 +103,7 @@ class ThresholdSet(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
 
     def __post_init__(self) -> None:
         if self.valid_to < self.valid_from:
-            raise ValueError("valid_to lies before valid_from")
+            raise ValueError("valid_to: lies before valid_from")
         for field in (
             "works",
             "supplies_services",
@@ -105,8 +112,9 @@ class ThresholdSet(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
             "social_services",
             "concessions",
         ):
-            if getattr(self, field) <= 0:
-                raise ValueError(f"{field} must be a positive amount")
+            amount: Decimal = getattr(self, field)
+            if not amount.is_finite() or amount <= 0:
+                raise ValueError(f"{field}: must be a positive amount")
 
 
 class MinimumPeriods(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -147,8 +155,9 @@ class AwardRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     """Award value (net, EUR) from which the Wettbewerbsregister must be queried (§ 6 WRegG)."""
 
     def __post_init__(self) -> None:
-        if self.competition_register_from < 0:
-            raise ValueError("competition_register_from must not be negative")
+        amount = self.competition_register_from
+        if not amount.is_finite() or amount < 0:
+            raise ValueError("competition_register_from: must be a non-negative amount")
 
 
 class Profile(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -166,7 +175,7 @@ class Profile(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
         for earlier, later in itertools.pairwise(ordered):
             if later.valid_from <= earlier.valid_to:
                 raise ValueError(
-                    f"threshold sets overlap: {earlier.valid_from}..{earlier.valid_to} "
+                    f"thresholds: sets overlap: {earlier.valid_from}..{earlier.valid_to} "
                     f"and {later.valid_from}..{later.valid_to}"
                 )
 
@@ -203,10 +212,17 @@ def load_profile(name_or_path: str) -> Profile:
 
 
 def _profile_key_message(exc: msgspec.ValidationError) -> str:
-    """Turn msgspec's ``… - at `$.periods.eu_open``` into ``periods.eu_open: …``."""
+    """Turn msgspec's ``… - at `$.periods.eu_open``` into ``key periods.eu_open: …``.
+
+    A check in ``__post_init__`` names the field at fault as ``field: reason``; the field is
+    appended to the key of the table it is in (``key thresholds[0].works: …``).
+    """
     text = str(exc)
     reason, sep, where = text.rpartition(" - at `")
     if not sep:
-        return text
-    key = where.rstrip("`").removeprefix("$").removeprefix(".") or "(top level)"
-    return f"key {key}: {reason}"
+        reason, where = text, ""
+    key = where.rstrip("`").removeprefix("$").removeprefix(".")
+    field, colon, rest = reason.partition(": ")
+    if colon and field.isidentifier():
+        key, reason = f"{key}.{field}" if key else field, rest
+    return f"key {key}: {reason}" if key else reason

@@ -15,6 +15,8 @@ __all__ = [
     "DatabaseSettings",
     "HttpSettings",
     "JobSettings",
+    "MailSettings",
+    "SessionSettings",
     "Settings",
     "SettingsError",
     "StorageSettings",
@@ -26,18 +28,27 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
 from infra.profile import Profile, ProfileError, load_profile
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
-Positive = Annotated[float, msgspec.Meta(gt=0)]
+Seconds = Annotated[float, msgspec.Meta(gt=0, le=366 * 24 * 3600)]
+"""A duration of at most a year; the bound also refuses ``inf``, which overflows ``timedelta``."""
 Count = Annotated[int, msgspec.Meta(ge=1)]
 
 
 class SettingsError(Exception):
     """A setting is missing or invalid; ``str(error)`` is one line for the operator."""
+
+
+def _check_port(url: str) -> None:
+    """Refuse a URL whose port is not a number from 1 to 65535 (``ValueError`` names why)."""
+    port = urlsplit(url).port  # raises for a port that is not a number or above 65535
+    if port == 0:
+        raise ValueError("Port out of range 1-65535")
 
 
 class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,6 +61,7 @@ class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         if not self.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        _check_port(self.url)
 
     @property
     def is_sqlite(self) -> bool:
@@ -65,6 +77,7 @@ class BrokerSettings(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         if not self.url.startswith(("memory://", "amqp://", "amqps://", "redis://", "rediss://")):
             raise ValueError("must start with memory://, amqp://, amqps://, redis:// or rediss://")
+        _check_port(self.url)
 
     @property
     def kind(self) -> Literal["memory", "rabbitmq", "redis"]:
@@ -74,16 +87,16 @@ class BrokerSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class JobSettings(msgspec.Struct, frozen=True, kw_only=True):
-    poll_interval: Positive = 1.0
+    poll_interval: Seconds = 1.0
     """Seconds between two scheduler passes over the outbox."""
-    lease_seconds: Positive = 300.0
+    lease_seconds: Seconds = 300.0
     """How long a released or running job may stay silent before it is released again."""
     max_attempts: Count = 5
     """Attempts before a job is marked failed (each failure waits ``backoff_seconds * 2**n``)."""
-    backoff_seconds: Positive = 10.0
-    backoff_max_seconds: Positive = 3600.0
+    backoff_seconds: Seconds = 10.0
+    backoff_max_seconds: Seconds = 3600.0
     worker_threads: Count = 4
-    shutdown_grace_seconds: Positive = 30.0
+    shutdown_grace_seconds: Seconds = 30.0
     """How long SIGTERM waits for running jobs and requests to finish."""
     finished_retention_days: Count = 30
     """Finished jobs are purged by housekeeping after this many days."""
@@ -109,6 +122,24 @@ class StorageSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Temporary uploads older than this are purged by housekeeping."""
 
 
+class MailSettings(msgspec.Struct, frozen=True, kw_only=True):
+    smtp_url: str = ""
+    """``smtp://user:password@host:587`` (STARTTLS when offered) or ``smtps://…`` (implicit
+    TLS). Empty: in development mail stays in the local mailbox at ``/dev/mailbox``."""
+    sender: str = "OpenVergabe <noreply@localhost>"
+
+    def __post_init__(self) -> None:
+        if self.smtp_url and not self.smtp_url.startswith(("smtp://", "smtps://")):
+            raise ValueError("must start with smtp:// or smtps://")
+
+
+class SessionSettings(msgspec.Struct, frozen=True, kw_only=True):
+    idle_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 60
+    """A session unused this long ends."""
+    max_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 30)] = 12
+    """A session ends this long after login, used or not."""
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     env: Literal["development", "production"] = "development"
     data_dir: Path
@@ -121,10 +152,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jobs: JobSettings = msgspec.field(default_factory=JobSettings)
     http: HttpSettings = msgspec.field(default_factory=HttpSettings)
     storage: StorageSettings
+    mail: MailSettings = msgspec.field(default_factory=MailSettings)
+    sessions: SessionSettings = msgspec.field(default_factory=SessionSettings)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     assets_dir: Path
     """Where the front-end packages installed by npm live (``node_modules``)."""
+
+    def __post_init__(self) -> None:
+        if self.env == "production" and not self.mail.smtp_url:
+            raise ValueError("production needs an SMTP server for its mail")
 
     @property
     def public_url(self) -> str:
@@ -154,6 +191,10 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "VERGABE_BEHIND_TLS": ("http", "behind_tls"),
     "VERGABE_PUBLIC_URL": ("http", "public_url"),
     "VERGABE_STORAGE_DIR": ("storage", "root"),
+    "VERGABE_SMTP_URL": ("mail", "smtp_url"),
+    "VERGABE_MAIL_FROM": ("mail", "sender"),
+    "VERGABE_SESSION_IDLE_MINUTES": ("sessions", "idle_minutes"),
+    "VERGABE_SESSION_MAX_HOURS": ("sessions", "max_hours"),
     "VERGABE_LOG_LEVEL": ("log_level",),
     "VERGABE_LOG_FORMAT": ("log_format",),
     "VERGABE_ASSETS_DIR": ("assets_dir",),
@@ -237,6 +278,8 @@ def _name_variable(exc: msgspec.ValidationError) -> str:
     if not sep:
         if "secret_key" in text:
             return "VERGABE_SECRET_KEY: required in production (at least 32 characters)"
+        if "SMTP server" in text:
+            return "VERGABE_SMTP_URL: production needs an SMTP server for its mail"
         return text
     parts = tuple(
         p for p in where.rstrip("`").removeprefix("$").split(".") if p and not p.startswith("[")

@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, Request, post
 from litestar.params import JSONBody
 
+from infra.identity.guards import public
 from procurement.regime import assess_regime
 from procurement.schemas import RegimeAssessment, RegimeQuery
 
 
 class RegimeController(Controller):
     path = "/api/v1/procurement"
+    guards = [public]  # noqa: RUF012
     tags = ["procurement"]  # noqa: RUF012
 
     @post(

@@ -13,7 +13,8 @@ from typing import Any
 
 from infra.jobs.specs import ActorSpec
 from workers.housekeeping import PURGE
+from workers.mail import SEND as SEND_MAIL
 from workers.scheduler import Periodic
 
-ACTORS: tuple[ActorSpec[Any], ...] = (PURGE,)
+ACTORS: tuple[ActorSpec[Any], ...] = (PURGE, SEND_MAIL)
 PERIODIC: tuple[Periodic, ...] = (Periodic(actor=PURGE, every=timedelta(hours=1)),)

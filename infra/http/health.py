@@ -18,6 +18,7 @@ from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 
 from infra.errors import PROBLEM_MEDIA_TYPE, Problem
+from infra.identity.guards import public
 from infra.logs import current_request_id
 
 CHECK_TIMEOUT_SECONDS = 3.0
@@ -50,14 +51,19 @@ class NotReady(Problem):
 
 
 async def _run(check: ReadinessCheck) -> Check:
+    """Run one check; a check that times out or raises counts as failed (never a 500)."""
+    name = getattr(check, "__name__", "check")
     try:
         return await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
     except TimeoutError:
-        return Check(name=getattr(check, "__name__", "check"), ok=False, detail="timed out")
+        return Check(name=name, ok=False, detail="timed out")
+    except Exception as exc:
+        return Check(name=name, ok=False, detail=f"failed: {type(exc).__name__}")
 
 
 class HealthController(Controller):
     path = "/health"
+    guards = [public]  # noqa: RUF012
     tags = ["health"]  # noqa: RUF012
 
     @get("/live", operation_id="health_live", summary="The process is serving requests")

@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get
 
+from infra.identity.guards import public
 from infra.profile import MinimumPeriods, Standstill
 
 
@@ -42,6 +43,7 @@ class InstanceInfo(msgspec.Struct, frozen=True):
 
 class InstanceController(Controller):
     path = "/api/v1/instance"
+    guards = [public]  # noqa: RUF012
     tags = ["instance"]  # noqa: RUF012
 
     @get("", operation_id="instance_get", summary="This instance and its profile's rules")

@@ -1,0 +1,1 @@
+"""Identity: organisations, users, memberships, roles, logins, sessions and API tokens."""
