@@ -126,6 +126,8 @@ def _environment(data_dir: Path, port: int) -> dict[str, str]:
             "VERGABE_LOG_LEVEL": "INFO",
             "VERGABE_HOST": HOST,
             "VERGABE_PORT": str(port),
+            # Production requires an SMTP server; no mail is sent while measuring.
+            "VERGABE_SMTP_URL": "smtp://127.0.0.1:25",
         }
     )
     return env

@@ -12,13 +12,16 @@ __all__ = ["main"]
 
 import argparse
 import asyncio
+import getpass
 import importlib
 import signal
 import sys
+import uuid
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.app import create_app
 from infra.audit import service as audit
@@ -26,6 +29,9 @@ from infra.audit.schemas import ChainReport
 from infra.clock import SystemClock
 from infra.db import migrate
 from infra.db.engine import create_engine, session_factory
+from infra.demo import DEMO_PASSWORD, seed_identity
+from infra.errors import DomainError
+from infra.identity.admin import create_user
 from infra.jobs.models import JobState
 from infra.jobs.repository import JobRepository
 from infra.jobs.specs import ActorSpec
@@ -186,11 +192,52 @@ def cmd_db_status(_args: argparse.Namespace) -> int:
     return 0 if state.is_current else 1
 
 
+async def _in_transaction(settings: Settings, work: Any) -> Any:
+    engine = create_engine(settings.database)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
 def cmd_demo(_args: argparse.Namespace) -> int:
-    """Seed demo data (idempotent: running it again adds nothing)."""
+    """Seed demo data (idempotent: running it again adds nothing); refused in production."""
     settings = _settings()
+    if settings.env == "production":
+        _fail("VERGABE_ENV: demo data is for development instances only")
     asyncio.run(_upgrade(settings))
-    print("demo data: nothing to seed yet (grows with the domains)")
+    created = asyncio.run(
+        _in_transaction(settings, lambda session: seed_identity(session, SystemClock()))
+    )
+    for line in created:
+        print(f"demo: created {line}")
+    print(f"demo data ready; every demo account's password is {DEMO_PASSWORD!r}")
+    return 0
+
+
+def cmd_admin_create_user(args: argparse.Namespace) -> int:
+    """Create a verified user; the password is read from standard input (never an argument)."""
+    settings = _settings()
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
+
+    async def work(session: AsyncSession) -> uuid.UUID:
+        return await create_user(
+            session,
+            SystemClock(),
+            email=args.email,
+            name=args.name,
+            password=password,
+            platform_admin=args.platform_admin,
+        )
+
+    try:
+        user_id = asyncio.run(_in_transaction(settings, work))
+    except (DomainError, ValueError) as exc:
+        _fail(f"{args.email}: {exc}")
+    print(f"user {args.email} created ({user_id})")
+    if args.platform_admin:
+        print("a platform admin must set up the second factor at /konto before administering")
     return 0
 
 
@@ -261,6 +308,16 @@ def _parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="apply all migrations").set_defaults(fn=cmd_db_upgrade)
     db.add_parser("status", help="current and head revision").set_defaults(fn=cmd_db_status)
     sub.add_parser("demo", help="seed demo data").set_defaults(fn=cmd_demo)
+    admin_cmd = sub.add_parser("admin", help="administration").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    create_user_cmd = admin_cmd.add_parser(
+        "create-user", help="create a verified user (password on standard input)"
+    )
+    create_user_cmd.add_argument("--email", required=True)
+    create_user_cmd.add_argument("--name", required=True)
+    create_user_cmd.add_argument("--platform-admin", action="store_true")
+    create_user_cmd.set_defaults(fn=cmd_admin_create_user)
     jobs = sub.add_parser("jobs", help="the job outbox").add_subparsers(
         required=True, metavar="ACTION"
     )

@@ -32,6 +32,7 @@ from litestar.exceptions import (
     NotFoundException,
     ValidationException,
 )
+from sqlalchemy.exc import DataError
 
 from infra.logs import current_request_id
 
@@ -162,6 +163,16 @@ def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
     return problem_response(_problem(request, status, detail), headers, request=request)
 
 
+def _on_refused_value(request: Request[Any, Any, Any], exc: DataError) -> Response[Any]:
+    """The database refused a value (a NUL character, an over-long text): bad input, 422."""
+    log.info(
+        "value refused by the database",
+        extra={"path": request.url.path, "error": type(exc.orig).__name__},
+    )
+    detail = "A value is not acceptable (for example a control character or an over-long text)."
+    return problem_response(_problem(request, 422, detail, code="invalid"), request=request)
+
+
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error(
         "unexpected error",
@@ -182,5 +193,6 @@ def exception_handlers() -> dict[type[Exception] | int, Callable[..., Response[A
         DomainError: _on_domain_error,
         ValidationException: _on_validation_error,
         HTTPException: _on_http_error,
+        DataError: _on_refused_value,
         Exception: _on_unexpected,
     }

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
@@ -28,6 +27,7 @@ from infra.db import migrate
 from infra.db.base import Base
 from infra.db.engine import create_engine, session_factory
 from infra.settings import Settings, load_settings
+from tests.support import LoopClient
 
 # DEVELOPMENT/TEST KEY, generated per run: never a production secret.
 TEST_SECRET_KEY = "test-only-" + secrets.token_urlsafe(32)
@@ -137,8 +137,10 @@ def app(settings: Settings, clock: ManualClock, engine: AsyncEngine) -> Litestar
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app) as client:
+async def client(app: Litestar) -> AsyncIterator[LoopClient]:
+    # No lifespan here: a fixture's setup and teardown run in different tasks, which anyio's
+    # cancel scopes refuse; this app has nothing to start (tests with jobs open their own).
+    async with LoopClient(app, lifespan=False) as client:
         yield client
 
 

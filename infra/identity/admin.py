@@ -13,7 +13,7 @@ from infra.clock import Clock
 from infra.identity.errors import AlreadyRegistered, WeakPassword
 from infra.identity.members import invite
 from infra.identity.models import Organisation, Role, User
-from infra.identity.passwords import check_strength, hash_password
+from infra.identity.passwords import check_strength, hash_password_async
 from infra.identity.principal import Principal
 from infra.identity.repository import IdentityRepository
 from infra.identity.schemas import AuthorityCreate, check_email
@@ -87,7 +87,7 @@ async def create_user(
         id=uuid.uuid4(),
         email=email,
         name=name.strip(),
-        password_hash=hash_password(password),
+        password_hash=await hash_password_async(password),
         email_verified_at=now,
         is_platform_admin=platform_admin,
         language="de",

@@ -38,7 +38,7 @@ from infra.identity.errors import (
 )
 from infra.identity.messages import password_reset_mail
 from infra.identity.models import LoginThrottle, OneTimeToken, Session
-from infra.identity.passwords import check_strength, hash_password, verify_password
+from infra.identity.passwords import check_strength, hash_password_async, verify_password_async
 from infra.identity.repository import IdentityRepository
 from infra.identity.secrets import digest, new_secret, open_secret
 from infra.mail.outbox import queue_mail
@@ -117,7 +117,7 @@ async def log_in(
             "Too many failed attempts. Try again later.", retry_after=blocked_until.isoformat()
         )
     user = await repo.user_by_email(email)
-    valid, upgraded = verify_password(user.password_hash if user else None, password)
+    valid, upgraded = await verify_password_async(user.password_hash if user else None, password)
     if user is None or not valid or user.disabled_at is not None:
         for key, limit in keys:
             await _count_failure(repo, key, limit, now)
@@ -244,7 +244,7 @@ async def reset_password(
         raise WeakPassword(f"Choose another password: {weakness}.")
     if not await repo.use_one_time_token(stored.id, now):
         raise TokenInvalid("This reset link is invalid, expired or already used.")
-    user.password_hash = hash_password(password)
+    user.password_hash = await hash_password_async(password)
     if user.email_verified_at is None:
         user.email_verified_at = now  # the mail reached them
     await repo.delete_sessions_of(user.id)

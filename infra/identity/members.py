@@ -28,7 +28,7 @@ from infra.identity.models import (
     Role,
     User,
 )
-from infra.identity.passwords import check_strength, hash_password
+from infra.identity.passwords import check_strength, hash_password_async
 from infra.identity.principal import Principal
 from infra.identity.repository import IdentityRepository
 from infra.identity.secrets import digest, new_secret
@@ -86,7 +86,7 @@ async def invite(
     subject, body = invitation_mail(
         organisation.legal_name,
         role,
-        f"{settings.public_url}/invitation?token={token}",
+        f"{settings.public_url}/einladung?token={token}",
         instance.name["de"],
         instance.operator["de"],
     )
@@ -142,7 +142,7 @@ async def accept_invitation(
             id=uuid.uuid4(),
             email=invitation.email,
             name=name.strip(),
-            password_hash=hash_password(password),
+            password_hash=await hash_password_async(password),
             email_verified_at=now,
             is_platform_admin=False,
             language="de",

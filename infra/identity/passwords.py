@@ -4,6 +4,10 @@ At least 12 characters, at most 256, no composition rules; refused when zxcvbn r
 which covers its list of the 30,000 most common passwords, repetitions, sequences, keyboard
 walks, dictionary words, and the user's own name, e-mail address and the platform's name.
 
+Hashing takes tens of milliseconds of CPU, so request handlers use the ``*_async`` variants,
+which run it in a worker thread (argon2 releases the GIL): a burst of logins neither blocks
+the event loop for other requests nor leaves the second core idle.
+
 Hash parameters: argon2id, 3 passes over 46 MiB, one lane (``bench/login.py`` prints the cost
 here, 50-100 ms per hash on the 2-core reference machine). Hashes made with older parameters
 are replaced at the next successful login.
@@ -11,8 +15,17 @@ are replaced at the next successful login.
 
 from __future__ import annotations
 
-__all__ = ["MAX_LENGTH", "MIN_LENGTH", "check_strength", "hash_password", "verify_password"]
+__all__ = [
+    "MAX_LENGTH",
+    "MIN_LENGTH",
+    "check_strength",
+    "hash_password",
+    "hash_password_async",
+    "verify_password",
+    "verify_password_async",
+]
 
+import asyncio
 from collections.abc import Iterable
 
 from argon2 import PasswordHasher
@@ -64,3 +77,15 @@ def verify_password(password_hash: str | None, password: str) -> tuple[bool, str
     if _HASHER.check_needs_rehash(password_hash):
         return True, _HASHER.hash(password)
     return True, None
+
+
+async def hash_password_async(password: str) -> str:
+    """:func:`hash_password` in a worker thread."""
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_password_async(
+    password_hash: str | None, password: str
+) -> tuple[bool, str | None]:
+    """:func:`verify_password` in a worker thread."""
+    return await asyncio.to_thread(verify_password, password_hash, password)

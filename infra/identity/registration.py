@@ -20,7 +20,7 @@ from infra.clock import Clock
 from infra.identity.errors import AlreadyRegistered, TokenInvalid, WeakPassword
 from infra.identity.messages import verification_mail
 from infra.identity.models import Membership, OneTimeToken, Organisation, Role, User
-from infra.identity.passwords import check_strength, hash_password
+from infra.identity.passwords import check_strength, hash_password_async
 from infra.identity.repository import IdentityRepository
 from infra.identity.schemas import (
     CompanyRegistration,
@@ -54,6 +54,13 @@ async def register_company(
         else None
     )
     vat_id = normalised_vat(data.vat_id) if data.vat_id else None
+    weakness = check_strength(
+        data.password, [email, data.owner_name, data.legal_name, *_platform_words(settings)]
+    )
+    if weakness:
+        raise WeakPassword(f"Choose another password: {weakness}.")
+    # Hash before the first query: on SQLite the transaction holds the write lock from then on.
+    password_hash = await hash_password_async(data.password)
     if await repo.user_by_email(email):
         raise AlreadyRegistered("An account with this e-mail address exists; log in instead.")
     if register and await repo.organisation_by_register(*register):
@@ -62,11 +69,6 @@ async def register_company(
         )
     if vat_id and await repo.organisation_by_vat(vat_id):
         raise AlreadyRegistered(f"VAT id {vat_id} is already registered.")
-    weakness = check_strength(
-        data.password, [email, data.owner_name, data.legal_name, *_platform_words(settings)]
-    )
-    if weakness:
-        raise WeakPassword(f"Choose another password: {weakness}.")
 
     organisation = Organisation(
         id=uuid.uuid4(),
@@ -86,7 +88,7 @@ async def register_company(
         id=uuid.uuid4(),
         email=email,
         name=data.owner_name.strip(),
-        password_hash=hash_password(data.password),
+        password_hash=password_hash,
         is_platform_admin=False,
         language="de",
         created_at=now,

@@ -39,7 +39,9 @@ import msgspec
 from stdnum.de import handelsregisternummer, vat
 from stdnum.exceptions import ValidationError as NumberError
 
-_EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
+_EMAIL = re.compile(
+    r"^[^@\s<>\"'\x00-\x1f\x7f]+@[^@\s<>\"'\x00-\x1f\x7f]+\.[^@\s<>\"'\x00-\x1f\x7f]{2,}$"
+)
 
 Email = Annotated[str, msgspec.Meta(min_length=6, max_length=254, examples=["max@example.de"])]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -136,6 +138,9 @@ class LoginRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     email: Email
     password: Password
 
+    def __post_init__(self) -> None:
+        check_email(self.email)
+
 
 class SecondFactorRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]
@@ -143,6 +148,9 @@ class SecondFactorRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=Tru
 
 class PasswordResetRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     email: Email
+
+    def __post_init__(self) -> None:
+        check_email(self.email)
 
 
 class PasswordResetConfirm(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -17,6 +17,7 @@ from litestar.testing import AsyncTestClient
 from infra.app import create_app
 from infra.clock import ManualClock
 from infra.settings import Settings, load_settings
+from tests.support import LoopClient
 from workers.process import JobProcess
 
 PROBLEM = "application/problem+json"
@@ -53,7 +54,7 @@ class TestReady:
         app = create_app(memory_settings, clock=clock)
 
         # When
-        async with AsyncTestClient(app=app) as client:
+        async with LoopClient(app) as client:
             response = await client.get("/health/ready")
 
         # Then
@@ -80,7 +81,7 @@ class TestReady:
         app = create_app(memory_settings, clock=clock, jobs=jobs)
 
         # When
-        async with AsyncTestClient(app=app) as client:
+        async with LoopClient(app) as client:
             assert jobs.alive
             response = await client.get("/health/ready")
 
@@ -102,7 +103,7 @@ class TestReady:
         jobs = JobProcess(settings, clock, worker=True, scheduler=False)
         app = create_app(settings, clock=clock, jobs=jobs)
 
-        async with AsyncTestClient(app=app) as client:
+        async with LoopClient(app) as client:
             response = await client.get("/health/ready")
 
         assert response.status_code == 503
@@ -123,7 +124,7 @@ class TestReady:
         )
         app = create_app(settings, clock=clock)
 
-        async with AsyncTestClient(app=app) as client:
+        async with LoopClient(app) as client:
             response = await client.get("/health/ready")
 
         assert response.status_code == 503
@@ -139,7 +140,7 @@ class TestReady:
         settings = _memory(environment, VERGABE_BROKER_URL="amqp://127.0.0.1:1/?heartbeat=often")
         app = create_app(settings, clock=clock)
 
-        async with AsyncTestClient(app=app) as client:
+        async with LoopClient(app) as client:
             response = await client.get("/health/ready")
 
         assert response.status_code == 503

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from infra.app import create_app
 from infra.clock import ManualClock
 from infra.settings import Settings
+from tests.support import LoopClient
 
 
 @get("/api/v1/boom", include_in_schema=False)
@@ -29,7 +30,7 @@ class TestUnexpectedErrors:
 
         # When it is called
         with caplog.at_level(logging.ERROR, logger="vergabe.errors"):
-            async with AsyncTestClient(app=app) as client:
+            async with LoopClient(app) as client:
                 response = await client.get("/api/v1/boom")
 
         # Then the client learns only that it failed, and the trace id to quote
@@ -61,6 +62,6 @@ class TestSecurityHeaders:
             settings, http=msgspec.structs.replace(settings.http, behind_tls=True)
         )
         app = create_app(behind_tls, clock=clock, engine=engine)
-        async with AsyncTestClient(app=app) as client:
+        async with LoopClient(app) as client:
             response = await client.get("/health/live")
         assert response.headers["strict-transport-security"].startswith("max-age=")

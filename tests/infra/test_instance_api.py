@@ -9,6 +9,7 @@ from litestar.testing import AsyncTestClient
 from infra.app import create_app
 from infra.clock import ManualClock
 from infra.settings import load_settings
+from tests.support import LoopClient
 
 
 class TestInstanceApi:
@@ -50,7 +51,7 @@ class TestInstanceApi:
         settings = load_settings(environment | {"VERGABE_PROFILE": "hamburg"})
         app = create_app(settings, clock=clock)
 
-        async with AsyncTestClient(app=app) as client:
+        async with LoopClient(app) as client:
             response = await client.get("/api/v1/instance")
 
         assert response.status_code == 200

@@ -41,12 +41,19 @@ def company(n: int = 1, **overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def last_mail(
     sessions: async_sessionmaker[AsyncSession],
-) -> Callable[[str], Awaitable[Mail]]:
-    async def read(to: str) -> Mail:
+) -> Callable[..., Awaitable[Mail]]:
+    """The newest mail to an address, optionally the newest whose body contains a text.
+
+    (With the clock standing still several mails share one time, so tests that send more than
+    one mail to an address say which one they mean.)
+    """
+
+    async def read(to: str, containing: str | None = None) -> Mail:
+        query = select(Mail).where(Mail.to_address == to).order_by(Mail.created_at.desc())
+        if containing is not None:
+            query = query.where(Mail.body.contains(containing))
         async with sessions() as session:
-            mail = await session.scalar(
-                select(Mail).where(Mail.to_address == to).order_by(Mail.created_at.desc())
-            )
+            mail = (await session.scalars(query)).first()
         assert mail is not None, f"no mail to {to}"
         return mail
 

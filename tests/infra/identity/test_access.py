@@ -30,6 +30,7 @@ from infra.identity.passwords import hash_password
 from infra.identity.secrets import seal_secret
 from infra.settings import Settings
 from tests.infra.identity.conftest import PASSWORD
+from tests.support import LoopClient
 
 EVERYONE = frozenset(
     {
@@ -227,7 +228,7 @@ async def world(
     stack = AsyncExitStack()
     clients: dict[str, AsyncTestClient[Litestar]] = {}
     for name in [*emails, "anonymous", "token"]:
-        clients[name] = await stack.enter_async_context(AsyncTestClient(app=app))
+        clients[name] = await stack.enter_async_context(LoopClient(app, lifespan=False))
     for name, email in emails.items():
         response = await clients[name].post(
             "/api/v1/auth/login", json={"email": email, "password": PASSWORD}

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pyotp
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from infra.clock import ManualClock
@@ -21,6 +20,7 @@ from tests.infra.identity.conftest import (
     registered_and_verified,
     token_in,
 )
+from tests.support import LoopClient
 
 LastMail = Callable[[str], Awaitable[Mail]]
 LOGIN = "/api/v1/auth/login"
@@ -63,7 +63,7 @@ class TestSessions:
     ) -> None:
         owner = await registered_and_verified(client, last_mail)
         await logged_in(client, owner["owner_email"])
-        async with AsyncTestClient(app=app) as laptop:
+        async with LoopClient(app) as laptop:
             await logged_in(laptop, owner["owner_email"])
             assert (await laptop.get("/api/v1/account")).status_code == 200
             assert (await client.post("/api/v1/auth/logout-everywhere")).status_code == 204
@@ -140,13 +140,13 @@ class TestPasswordReset:
         self, app: Litestar, client: Client, last_mail: LastMail
     ) -> None:
         owner = await registered_and_verified(client, last_mail)
-        async with AsyncTestClient(app=app) as other:
+        async with LoopClient(app) as other:
             await logged_in(other, owner["owner_email"])
             asked = await client.post(
                 "/api/v1/auth/password-reset", json={"email": owner["owner_email"]}
             )
             assert asked.status_code == 202
-            token = token_in((await last_mail(owner["owner_email"])).body)
+            token = token_in((await last_mail(owner["owner_email"], "reset-password?")).body)
             new_password = "Leuchtturm-Schlickwatt-Regenjacke"
             done = await client.post(
                 "/api/v1/auth/password-reset/confirm",
@@ -180,7 +180,7 @@ class TestPasswordReset:
     ) -> None:
         owner = await registered_and_verified(client, last_mail)
         await client.post("/api/v1/auth/password-reset", json={"email": owner["owner_email"]})
-        token = token_in((await last_mail(owner["owner_email"])).body)
+        token = token_in((await last_mail(owner["owner_email"], "reset-password?")).body)
         clock.advance(timedelta(hours=1, seconds=1))
         response = await client.post(
             "/api/v1/auth/password-reset/confirm",

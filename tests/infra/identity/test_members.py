@@ -18,6 +18,7 @@ from tests.infra.identity.conftest import (
     registered_and_verified,
     token_in,
 )
+from tests.support import LoopClient
 
 LastMail = Callable[[str], Awaitable[Mail]]
 COLLEAGUE = "kai@hafenbau1.example"
@@ -40,7 +41,7 @@ async def _colleague_joins(
 ) -> AsyncTestClient[Litestar]:
     assert (await _invite(client, org, COLLEAGUE, role)).status_code == 201
     token = token_in((await last_mail(COLLEAGUE)).body)
-    colleague = AsyncTestClient(app=app)
+    colleague = LoopClient(app, lifespan=False)
     await colleague.__aenter__()
     accepted = await colleague.post(
         "/api/v1/invitations/accept",
@@ -166,7 +167,7 @@ class TestApiTokens:
         assert token not in str(listed)
         assert listed[0]["prefix"] == token[:12]
 
-        async with AsyncTestClient(app=app) as machine:
+        async with LoopClient(app) as machine:
             bearer = {"Authorization": f"Bearer {token}"}
             assert (
                 await machine.get(f"/api/v1/organisations/{org}", headers=bearer)
@@ -195,7 +196,7 @@ class TestApiTokens:
             f"/api/v1/organisations/{org}/api-tokens/{second['details']['id']}"
         )
         assert revoke.status_code == 200
-        async with AsyncTestClient(app=app) as machine:
+        async with LoopClient(app) as machine:
             gone = await machine.get(
                 f"/api/v1/organisations/{org}",
                 headers={"Authorization": f"Bearer {second['token']}"},
