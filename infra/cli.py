@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+import msgspec
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +32,9 @@ from infra.db import migrate
 from infra.db.engine import create_engine, session_factory
 from infra.demo import DEMO_PASSWORD, seed_identity
 from infra.errors import DomainError
-from infra.identity.admin import create_user
+from infra.identity.admin import create_authority, create_user
+from infra.identity.principal import Principal
+from infra.identity.schemas import AuthorityCreate
 from infra.jobs.models import JobState
 from infra.jobs.repository import JobRepository
 from infra.jobs.specs import ActorSpec
@@ -41,6 +44,8 @@ from workers import ACTORS
 from workers.process import JobProcess, serve
 
 EXIT_CONFIG = 2
+COMMAND_LINE = Principal(kind="anonymous")
+"""Who acts for a command typed by an operator (audit events carry no user)."""
 
 
 def _fail(message: str) -> NoReturn:
@@ -286,6 +291,35 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_admin_create_authority(args: argparse.Namespace) -> int:
+    """Create a contracting authority; its first admin receives an invitation by mail."""
+    settings = _settings()
+    try:
+        data = msgspec.convert(
+            {
+                "legal_name": args.name,
+                "street": args.street,
+                "postal_code": args.postal_code,
+                "city": args.city,
+                "contact_email": args.contact_email,
+                "admin_email": args.admin_email,
+            },
+            AuthorityCreate,
+        )
+    except (msgspec.ValidationError, ValueError) as exc:
+        _fail(f"authority: {exc}")
+
+    async def work(session: AsyncSession) -> uuid.UUID:
+        return await create_authority(session, SystemClock(), settings, data, by=COMMAND_LINE)
+
+    organisation_id = asyncio.run(_in_transaction(settings, work))
+    print(
+        f"authority {args.name} created ({organisation_id}); invitation mailed to "
+        f"{args.admin_email}"
+    )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vergabe", description="OpenVergabe platform")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -318,6 +352,19 @@ def _parser() -> argparse.ArgumentParser:
     create_user_cmd.add_argument("--name", required=True)
     create_user_cmd.add_argument("--platform-admin", action="store_true")
     create_user_cmd.set_defaults(fn=cmd_admin_create_user)
+    authority_cmd = admin_cmd.add_parser(
+        "create-authority", help="create a contracting authority and invite its first admin"
+    )
+    for option in (
+        "--name",
+        "--street",
+        "--postal-code",
+        "--city",
+        "--contact-email",
+        "--admin-email",
+    ):
+        authority_cmd.add_argument(option, required=True)
+    authority_cmd.set_defaults(fn=cmd_admin_create_authority)
     jobs = sub.add_parser("jobs", help="the job outbox").add_subparsers(
         required=True, metavar="ACTION"
     )

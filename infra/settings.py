@@ -91,8 +91,6 @@ class JobSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Seconds between two scheduler passes over the outbox."""
     lease_seconds: Seconds = 300.0
     """How long a released or running job may stay silent before it is released again."""
-    max_attempts: Count = 5
-    """Attempts before a job is marked failed (each failure waits ``backoff_seconds * 2**n``)."""
     backoff_seconds: Seconds = 10.0
     backoff_max_seconds: Seconds = 3600.0
     worker_threads: Count = 4
@@ -180,7 +178,6 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "VERGABE_BROKER_NAMESPACE": ("broker", "namespace"),
     "VERGABE_JOB_POLL_INTERVAL": ("jobs", "poll_interval"),
     "VERGABE_JOB_LEASE_SECONDS": ("jobs", "lease_seconds"),
-    "VERGABE_JOB_MAX_ATTEMPTS": ("jobs", "max_attempts"),
     "VERGABE_JOB_BACKOFF_SECONDS": ("jobs", "backoff_seconds"),
     "VERGABE_WORKER_THREADS": ("jobs", "worker_threads"),
     "VERGABE_SHUTDOWN_GRACE_SECONDS": ("jobs", "shutdown_grace_seconds"),

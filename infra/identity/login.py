@@ -121,6 +121,14 @@ async def log_in(
     if user is None or not valid or user.disabled_at is not None:
         for key, limit in keys:
             await _count_failure(repo, key, limit, now)
+        await record(
+            session,
+            now=now,
+            action="user.login_failed",
+            object_type="user",
+            object_id=str(user.id) if user else None,
+            after={"email": email.lower(), "address": address},
+        )
         return InvalidCredentials("The e-mail address or the password is wrong.")
     if user.email_verified_at is None:
         return EmailNotVerified("Confirm your e-mail address first: follow the link we mailed you.")

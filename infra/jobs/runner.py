@@ -134,5 +134,5 @@ class JobRunner:
         if attempts >= max_attempts:
             return None
         jobs = self.settings.jobs
-        delay = min(jobs.backoff_seconds * 2 ** (attempts - 1), jobs.backoff_max_seconds)
+        delay = min(jobs.backoff_seconds * 2 ** min(attempts - 1, 30), jobs.backoff_max_seconds)
         return now + timedelta(seconds=delay)

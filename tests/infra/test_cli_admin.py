@@ -1,0 +1,149 @@
+"""``vergabe demo`` and ``vergabe admin …`` as an operator runs them (real processes)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+VERGABE = str(Path(sys.executable).parent / "vergabe")
+
+
+@pytest.fixture
+def env(environment: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """A deployment on a fresh SQLite file of its own."""
+    return {
+        **os.environ,
+        **environment,
+        "VERGABE_DATA_DIR": str(tmp_path),
+        "VERGABE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
+    }
+
+
+def _run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [VERGABE, *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _rows(env: dict[str, str], sql: str) -> list[tuple[object, ...]]:
+    path = env["VERGABE_DATABASE_URL"].split(":///", 1)[1]
+    with sqlite3.connect(path) as connection:
+        return connection.execute(sql).fetchall()
+
+
+class TestDemo:
+    def test_demo_seeds_once_and_a_second_run_adds_nothing(self, env: dict[str, str]) -> None:
+        first = _run(env, "demo")
+        assert first.returncode == 0, first.stderr
+        assert "created owner owner@weserbau.demo" in first.stdout
+        second = _run(env, "demo")
+        assert second.returncode == 0
+        assert "created" not in second.stdout
+        assert _rows(env, "SELECT count(*) FROM users") == [(7,)]
+        kinds = dict(_rows(env, "SELECT legal_name, kind FROM organisations"))
+        assert kinds["Immobilien Bremen AöR (Demo)"] == "authority"
+
+    def test_demo_is_refused_in_production(self, env: dict[str, str]) -> None:
+        production = {**env, "VERGABE_ENV": "production", "VERGABE_SMTP_URL": "smtp://127.0.0.1:25"}
+        done = _run(production, "demo")
+        assert done.returncode == 2
+        assert done.stderr.strip().startswith("vergabe: VERGABE_ENV")
+
+
+class TestAdminCommands:
+    def test_create_user_takes_the_password_from_stdin(self, env: dict[str, str]) -> None:
+        assert _run(env, "db", "upgrade").returncode == 0
+        done = _run(
+            env,
+            "admin",
+            "create-user",
+            "--email",
+            "Root@Land.example",
+            "--name",
+            "Root",
+            "--platform-admin",
+            stdin="Hafenkran-Sturmflut-Leuchtfeuer\n",
+        )
+        assert done.returncode == 0, done.stderr
+        assert "second factor" in done.stdout
+        assert _rows(env, "SELECT email, is_platform_admin FROM users") == [
+            ("root@land.example", 1)
+        ]
+
+    def test_create_user_refuses_a_weak_password_and_changes_nothing(
+        self, env: dict[str, str]
+    ) -> None:
+        assert _run(env, "db", "upgrade").returncode == 0
+        done = _run(
+            env,
+            "admin",
+            "create-user",
+            "--email",
+            "a@land.example",
+            "--name",
+            "A",
+            stdin="password1234\n",
+        )
+        assert done.returncode == 2
+        assert "Traceback" not in done.stderr
+        assert _rows(env, "SELECT count(*) FROM users") == [(0,)]
+
+    def test_create_authority_invites_its_first_admin(self, env: dict[str, str]) -> None:
+        assert _run(env, "db", "upgrade").returncode == 0
+        done = _run(
+            env,
+            "admin",
+            "create-authority",
+            "--name",
+            "Stadt Bremerhaven",
+            "--street",
+            "Am Markt 1",
+            "--postal-code",
+            "27576",
+            "--city",
+            "Bremerhaven",
+            "--contact-email",
+            "vergabe@bremerhaven.example",
+            "--admin-email",
+            "admin@bremerhaven.example",
+        )
+        assert done.returncode == 0, done.stderr
+        assert _rows(env, "SELECT kind FROM organisations") == [("authority",)]
+        assert _rows(env, "SELECT email, role FROM invitations") == [
+            ("admin@bremerhaven.example", "admin")
+        ]
+        assert _rows(env, "SELECT to_address FROM mails") == [("admin@bremerhaven.example",)]
+
+    def test_create_authority_with_a_bad_postal_code_names_the_field(
+        self, env: dict[str, str]
+    ) -> None:
+        done = _run(
+            env,
+            "admin",
+            "create-authority",
+            "--name",
+            "Stadt X",
+            "--street",
+            "Weg 1",
+            "--postal-code",
+            "123",
+            "--city",
+            "X",
+            "--contact-email",
+            "a@x.example",
+            "--admin-email",
+            "b@x.example",
+        )
+        assert done.returncode == 2
+        assert "postal_code" in done.stderr
