@@ -69,7 +69,6 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "VERGABE_BROKER_NAMESPACE": ("hb_prod-2", "hb_prod-2"),
     "VERGABE_JOB_POLL_INTERVAL": ("0.25", 0.25),
     "VERGABE_JOB_LEASE_SECONDS": ("120", 120.0),
-    "VERGABE_JOB_MAX_ATTEMPTS": ("9", 9),
     "VERGABE_JOB_BACKOFF_SECONDS": ("2.5", 2.5),
     "VERGABE_WORKER_THREADS": ("3", 3),
     "VERGABE_SHUTDOWN_GRACE_SECONDS": ("12", 12.0),
