@@ -6,8 +6,9 @@ The embedded default migrates itself on ``vergabe run``; the production commands
 
 from __future__ import annotations
 
-__all__ = ["MigrationStatus", "make_revision", "status", "upgrade"]
+__all__ = ["MigrationStatus", "head_revision", "make_revision", "status", "upgrade"]
 
+import functools
 from pathlib import Path
 
 import msgspec
@@ -51,11 +52,18 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         await connection.run_sync(_run)
 
 
-async def status(engine: AsyncEngine) -> MigrationStatus:
-    """The current and the head revision."""
+@functools.cache
+def head_revision() -> str:
+    """The newest revision the code knows (read once per process)."""
     head = ScriptDirectory.from_config(_config()).get_current_head()
     if head is None:
         raise RuntimeError("no migrations found")
+    return head
+
+
+async def status(engine: AsyncEngine) -> MigrationStatus:
+    """The current and the head revision."""
+    head = head_revision()
 
     def _current(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
