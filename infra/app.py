@@ -23,7 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import infra.audit.models  # the audit table, known to migrations and tests
 import infra.identity.controllers
+import infra.identity.pages
 import infra.mail.models
+import infra.mail.pages
 import infra.web
 import infra.web.openapi
 import procurement.controllers
@@ -38,6 +40,7 @@ from infra.identity.authentication import AuthenticationMiddleware
 from infra.identity.guards import public, require_declared_guards
 from infra.jobs.broker import BrokerUnavailable, ping
 from infra.settings import Settings
+from infra.web.navigation import NavigationMiddleware
 from workers.process import JobProcess
 
 API_VERSION = "1.0.0"
@@ -118,6 +121,8 @@ def create_app(
             InstanceController,
             *procurement.controllers.ROUTES,
             *infra.web.routes(settings),
+            *infra.identity.pages.ROUTES,
+            *(infra.mail.pages.ROUTES if settings.env == "development" else []),
         ],
         state=State(
             {
@@ -130,7 +135,7 @@ def create_app(
         ),
         dependencies={"session": Provide(provide_session)},
         lifespan=[lifespan],
-        middleware=[AuthenticationMiddleware],
+        middleware=[AuthenticationMiddleware, NavigationMiddleware],
         before_request=require_media_type,
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.http.max_body_bytes,

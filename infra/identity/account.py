@@ -6,7 +6,7 @@ authenticator app has it. Platform administrators cannot act until it is enabled
 
 from __future__ import annotations
 
-__all__ = ["account_view", "confirm_totp", "disable_totp", "start_totp"]
+__all__ = ["account_view", "confirm_totp", "disable_totp", "pending_totp", "start_totp"]
 
 import uuid
 
@@ -66,8 +66,23 @@ async def start_totp(session: AsyncSession, settings: Settings, user_id: uuid.UU
         raise Forbidden("The second factor is already set up; turn it off first.")
     secret = pyotp.random_base32()
     user.totp_secret = seal_secret(settings.secret_key, secret)
+    return _setup(settings, user.email, secret)
+
+
+async def pending_totp(
+    session: AsyncSession, settings: Settings, user_id: uuid.UUID
+) -> TotpSetup | None:
+    """The secret started but not yet confirmed, to show again after a wrong code."""
+    user = await IdentityRepository(session).user(user_id)
+    if user is None or user.totp_secret is None or user.totp_enabled_at is not None:
+        return None
+    secret = open_secret(settings.secret_key, user.totp_secret)
+    return _setup(settings, user.email, secret) if secret else None
+
+
+def _setup(settings: Settings, email: str, secret: str) -> TotpSetup:
     issuer = settings.profile.instance.name["de"]
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
     return TotpSetup(secret=secret, otpauth_uri=uri)
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "LANGUAGE_COOKIE",
     "LANGUAGE_NAMES",
     "LOCALE_DIR",
+    "N_",
     "negotiate_language",
     "parse_accept_language",
     "template_callables",
@@ -43,6 +44,15 @@ LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 """Each language named in itself, as the language switcher shows it."""
 
 log = logging.getLogger("vergabe.web")
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation without translating it (the template translates it).
+
+    Python code that picks a text for a page (an error message, a notice) returns the English
+    msgid marked with ``N_``, so that pybabel extracts it; the page shows it with ``_()``.
+    """
+    return message
 
 
 @functools.cache

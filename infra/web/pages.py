@@ -1,7 +1,8 @@
 """The public pages and the language switcher.
 
 Every page is server-rendered and complete without JavaScript. The pages that will later list
-tenders and pre-qualified companies and the login say honestly that nothing is there yet.
+tenders and pre-qualified companies say honestly that nothing is there yet; the login and the
+other identity pages are :mod:`infra.identity.pages`.
 ``POST /language`` is the target of the switcher form in the header: it stores the chosen
 language in a cookie and sends the visitor back (303) to the page they came from.
 """
@@ -44,11 +45,6 @@ async def tenders_page(request: Request[Any, Any, Any]) -> Template:
 @get("/register", include_in_schema=False, name="web:register", guards=[public])
 async def register_page(request: Request[Any, Any, Any]) -> Template:
     return page(request, "register.html")
-
-
-@get("/login", include_in_schema=False, name="web:login", guards=[public])
-async def login_page(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "login.html")
 
 
 @get("/barrierefreiheit", include_in_schema=False, name="web:accessibility", guards=[public])
@@ -119,7 +115,6 @@ PAGES: list[ControllerRouterHandler] = [
     start_page,
     tenders_page,
     register_page,
-    login_page,
     accessibility_page,
     imprint_page,
     switch_language,

@@ -3,22 +3,30 @@
 :func:`page` is what a route handler returns; :func:`render_page` renders to a string for the
 places that cannot return a :class:`~litestar.response.Template` (the HTML error pages). Both
 add the request's language, its translations and the instance's names to the context, which
-``layout.html`` needs.
+``layout.html`` needs: the principal (who is logged in, for the header), the names of their
+organisations (loaded by :class:`infra.web.navigation.NavigationMiddleware`) and date formatting
+in the visitor's language and the instance's time zone.
 """
 
 from __future__ import annotations
 
 __all__ = ["TEMPLATES", "environment", "page", "page_context", "page_headers", "render_page"]
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Request
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 
+from infra.identity.guards import principal_of
 from infra.web.i18n import LANGUAGE_NAMES, negotiate_language, template_callables
+from infra.web.navigation import organisations_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -59,9 +67,25 @@ def page_context(request: Request[Any, Any, Any], **context: Any) -> dict[str, A
             for code in instance.languages
             if code != language
         ],
+        "principal": principal_of(request),
+        "my_organisations": organisations_of(request),
         **template_callables(language),
+        **date_formatters(language, instance.timezone),
         **context,
     }
+
+
+def date_formatters(language: str, timezone: str) -> dict[str, Callable[[datetime], str]]:
+    """``date`` and ``datetime`` for templates: a UTC time shown in ``timezone``, localised."""
+    zone = ZoneInfo(timezone)
+
+    def show_date(value: datetime) -> str:
+        return format_date(value.astimezone(zone).date(), format="medium", locale=language)
+
+    def show_datetime(value: datetime) -> str:
+        return format_datetime(value, format="medium", tzinfo=zone, locale=language)
+
+    return {"date": show_date, "datetime": show_datetime}
 
 
 def page_headers(language: str) -> dict[str, str]:

@@ -16,6 +16,8 @@ from litestar.testing import AsyncTestClient
 from infra.web.i18n import LOCALE_DIR, parse_accept_language, translations
 
 WEB = Path(LOCALE_DIR).parent
+PAGE_CODE = [WEB, WEB.parent / "identity" / "pages", WEB.parent / "mail"]
+"""Where page texts are marked: the web shell and the pages of the domains (see babel.cfg)."""
 H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
 
 
@@ -101,8 +103,9 @@ class TestCatalogs:
         options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
         marked = {
             message
+            for directory in PAGE_CODE
             for _, _, message, _, _ in extract_from_dir(
-                WEB, method_map=method_map, options_map=options
+                directory, method_map=method_map, options_map=options
             )
         }
         # Then every one of them is in both catalogs (else: pybabel update, see babel.cfg)

@@ -57,7 +57,6 @@ class TestPages:
         [
             ("/tenders", "Noch keine Ausschreibungen veröffentlicht."),
             ("/register", "Noch keine Unternehmen präqualifiziert."),
-            ("/login", "Die Anmeldung ist noch nicht möglich."),
         ],
     )
     async def test_pages_without_content_say_so_and_offer_no_form_but_the_switcher(

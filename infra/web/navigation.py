@@ -1,0 +1,63 @@
+"""What the header shows about the logged-in person: the names of their organisations.
+
+The principal (resolved by :class:`~infra.identity.authentication.AuthenticationMiddleware`)
+knows the ids of a person's organisations but not their names. :class:`NavigationMiddleware`
+reads the names once per page request of a logged-in person, so that every page, also an error
+page, links the header to "my organisations"; requests of anonymous visitors, API clients,
+the documentation, health probes and static files touch no database for it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ORGANISATIONS_KEY", "NavigationMiddleware", "OrganisationLink", "organisations_of"]
+
+import uuid
+from typing import Any
+
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from infra.identity.guards import PRINCIPAL_KEY
+from infra.identity.principal import Principal
+from infra.identity.repository import IdentityRepository
+
+ORGANISATIONS_KEY = "vergabe.organisations"
+_NOT_PAGES = ("/api/", "/api", "/schema", "/health", "/static/")
+
+
+class OrganisationLink(msgspec.Struct, frozen=True):
+    """An organisation of the logged-in person, as the header links it."""
+
+    id: uuid.UUID
+    name: str
+
+
+class NavigationMiddleware:
+    """Puts the logged-in person's organisations into the scope for the page layout."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and not scope["path"].startswith(_NOT_PAGES):
+            principal = scope.get(PRINCIPAL_KEY)
+            if (
+                isinstance(principal, Principal)
+                and principal.kind == "user"
+                and principal.user_id is not None
+                and principal.memberships
+            ):
+                state: Any = scope["litestar_app"].state
+                async with state.sessions() as session:
+                    rows = await IdentityRepository(session).memberships_of_user(principal.user_id)
+                links = [OrganisationLink(id=o.id, name=o.legal_name) for _, o in rows]
+                scope[ORGANISATIONS_KEY] = links  # type: ignore[literal-required]
+        await self.app(scope, receive, send)
+
+
+def organisations_of(connection: ASGIConnection[Any, Any, Any, Any]) -> list[OrganisationLink]:
+    """The logged-in person's organisations (empty for anyone else)."""
+    found = connection.scope.get(ORGANISATIONS_KEY)
+    return found if isinstance(found, list) else []
