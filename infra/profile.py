@@ -99,6 +99,8 @@ class ThresholdSet(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     """Supplies and services of sector contracting entities."""
     social_services: Euro
     """Social and other specific services (Annex XIV of Directive 2014/24/EU)."""
+    sector_social_services: Euro
+    """Social and other specific services of sector entities (Art. 15(c) Directive 2014/25/EU)."""
     concessions: Euro
 
     def __post_init__(self) -> None:
@@ -110,6 +112,7 @@ class ThresholdSet(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
             "supplies_services_central",
             "sector",
             "social_services",
+            "sector_social_services",
             "concessions",
         ):
             amount: Decimal = getattr(self, field)

@@ -41,6 +41,8 @@ def _threshold(
     if contract == "concession":
         return thresholds.concessions
     if contract == "social_services":
+        if authority == "sector":
+            return thresholds.sector_social_services
         return thresholds.social_services
     if authority == "sector":
         return thresholds.sector
@@ -69,7 +71,8 @@ def assess_regime(
     if is_eu:
         basis = (
             _SECTOR_EU_BASIS
-            if authority == "sector" and contract in ("supplies", "services", "works")
+            if authority == "sector"
+            and contract in ("supplies", "services", "works", "social_services")
             else _EU_BASIS[contract]
         )
     else:

@@ -24,6 +24,7 @@ class ThresholdInfo(msgspec.Struct, frozen=True):
     supplies_services_central: Decimal
     sector: Decimal
     social_services: Decimal
+    sector_social_services: Decimal
     concessions: Decimal
 
 

@@ -20,6 +20,7 @@ from infra.identity.models import Organisation
 from infra.identity.repository import IdentityRepository
 from infra.identity.schemas import AccountView, MembershipView, OrganisationView, TotpSetup
 from infra.identity.secrets import open_secret, seal_secret
+from infra.identity.totp import accept_code
 from infra.settings import Settings
 
 
@@ -94,7 +95,7 @@ async def confirm_totp(
     if user is None or user.totp_secret is None or user.totp_enabled_at is not None:
         raise Forbidden("Start setting up the second factor first.")
     secret = open_secret(settings.secret_key, user.totp_secret)
-    if secret is None or not pyotp.TOTP(secret).verify(code, for_time=clock.now(), valid_window=1):
+    if secret is None or not accept_code(user, secret, code, clock.now()):
         raise InvalidCredentials("The code is wrong or has expired.")
     user.totp_enabled_at = clock.now()
     await record(
@@ -117,7 +118,7 @@ async def disable_totp(
     if user.is_platform_admin:
         raise Forbidden("Platform administrators must keep the second factor.")
     secret = open_secret(settings.secret_key, user.totp_secret)
-    if secret is None or not pyotp.TOTP(secret).verify(code, for_time=clock.now(), valid_window=1):
+    if secret is None or not accept_code(user, secret, code, clock.now()):
         raise InvalidCredentials("The code is wrong or has expired.")
     user.totp_enabled_at = None
     user.totp_secret = None

@@ -23,7 +23,6 @@ import uuid
 from datetime import datetime, timedelta
 
 import msgspec
-import pyotp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.audit.service import record
@@ -41,6 +40,7 @@ from infra.identity.models import LoginThrottle, OneTimeToken, Session
 from infra.identity.passwords import check_strength, hash_password_async, verify_password_async
 from infra.identity.repository import IdentityRepository
 from infra.identity.secrets import digest, new_secret, open_secret
+from infra.identity.totp import accept_code
 from infra.mail.outbox import queue_mail
 from infra.settings import Settings
 
@@ -178,7 +178,7 @@ async def complete_second_factor(
     secret = (
         open_secret(settings.secret_key, user.totp_secret) if user and user.totp_secret else None
     )
-    if secret is None or not pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1):
+    if user is None or secret is None or not accept_code(user, secret, code, now):
         await _count_failure(repo, key, ACCOUNT_LIMIT, now)
         return InvalidCredentials("The code is wrong or has expired.")
     await repo.clear_throttle(key)

@@ -86,6 +86,8 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(Text)
     """The TOTP secret, encrypted with a key derived from the instance secret."""
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    """The 30-second step of the last accepted code; older or equal steps are refused."""
     language: Mapped[str] = mapped_column(String(2), default="de")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -34,6 +34,7 @@ class TestInstanceApi:
                 "supplies_services_central": "140000",
                 "sector": "432000",
                 "social_services": "750000",
+                "sector_social_services": "1000000",
                 "concessions": "5404000",
             }
         ]

@@ -22,6 +22,7 @@ supplies_services = "221000"
 supplies_services_central = "143000"
 sector = "443000"
 social_services = "750000"
+sector_social_services = "1000000"
 concessions = "5538000"
 """
 
@@ -66,6 +67,7 @@ class TestBundledProfiles:
         assert thresholds.supplies_services_central == Decimal(140_000)
         assert thresholds.sector == Decimal(432_000)
         assert thresholds.social_services == Decimal(750_000)
+        assert thresholds.sector_social_services == Decimal(1_000_000)
 
         periods = profile.periods
         assert (periods.eu_open, periods.eu_open_electronic, periods.eu_open_urgent) == (

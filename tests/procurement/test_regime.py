@@ -33,6 +33,7 @@ THRESHOLDS: list[tuple[ContractKind, AuthorityKind, Decimal]] = [
     ("services", "sector", Decimal(432_000)),
     ("social_services", "sub_central", Decimal(750_000)),
     ("social_services", "central", Decimal(750_000)),
+    ("social_services", "sector", Decimal(1_000_000)),
     ("concession", "sub_central", Decimal(5_404_000)),
     ("concession", "central", Decimal(5_404_000)),
 ]

@@ -459,7 +459,8 @@ class TestAccount:
         assert right.status_code == 303
         account = await client.get(right.headers["location"])
         assert "Der zweite Faktor ist eingeschaltet." in account.text
-        # And a current code switches it off again
+        # And a current code (of a later step: each code works once) switches it off again
+        world.clock.advance(timedelta(seconds=30))
         off = await submit(
             client,
             "/konto/zweiter-faktor/ausschalten",

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pyotp
@@ -133,6 +134,7 @@ class World:
         )
         assert response.status_code == 200, response.text
         if role == "platform_admin":
+            self.clock.advance(timedelta(seconds=30))  # a code is accepted once per step
             code = pyotp.TOTP(self.admin_secret).at(self.clock.now())
             assert (
                 await client.post("/api/v1/auth/second-factor", json={"code": code})

@@ -218,6 +218,29 @@ class TestSecondFactor:
         account = (await client.get("/api/v1/account")).json()
         assert account["second_factor"] is True
 
+    async def test_a_code_is_accepted_only_once(
+        self, client: Client, last_mail: LastMail, clock: ManualClock
+    ) -> None:
+        # Given the second factor confirmed with the code of this 30-second step
+        owner = await registered_and_verified(client, last_mail)
+        await logged_in(client, owner["owner_email"])
+        totp = pyotp.TOTP((await client.post("/api/v1/account/totp")).json()["secret"])
+        used = totp.at(clock.now())
+        assert (
+            await client.post("/api/v1/account/totp/confirm", json={"code": used})
+        ).status_code == 204
+
+        # When someone who saw that code logs in and sends it again within its validity
+        await client.post(LOGIN, json={"email": owner["owner_email"], "password": PASSWORD})
+        clock.advance(timedelta(seconds=10))
+        replay = await client.post("/api/v1/auth/second-factor", json={"code": used})
+
+        # Then it is refused, while the next step's code works
+        assert replay.status_code == 401
+        clock.advance(timedelta(seconds=30))
+        fresh = await client.post("/api/v1/auth/second-factor", json={"code": totp.at(clock.now())})
+        assert fresh.status_code == 204
+
     async def test_platform_admin_without_second_factor_cannot_administer(
         self, client: Client, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
     ) -> None:
