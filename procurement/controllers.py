@@ -17,8 +17,8 @@ from procurement.schemas import RegimeAssessment, RegimeQuery
 
 class RegimeController(Controller):
     path = "/api/v1/procurement"
-    guards = [public]  # noqa: RUF012
-    tags = ["procurement"]  # noqa: RUF012
+    guards = [public]
+    tags = ["procurement"]
 
     @post(
         "/regime",

@@ -63,8 +63,8 @@ async def _run(check: ReadinessCheck) -> Check:
 
 class HealthController(Controller):
     path = "/health"
-    guards = [public]  # noqa: RUF012
-    tags = ["health"]  # noqa: RUF012
+    guards = [public]
+    tags = ["health"]
 
     @get("/live", operation_id="health_live", summary="The process is serving requests")
     async def live(self) -> Liveness:

@@ -44,8 +44,8 @@ class InstanceInfo(msgspec.Struct, frozen=True):
 
 class InstanceController(Controller):
     path = "/api/v1/instance"
-    guards = [public]  # noqa: RUF012
-    tags = ["instance"]  # noqa: RUF012
+    guards = [public]
+    tags = ["instance"]
 
     @get("", operation_id="instance_get", summary="This instance and its profile's rules")
     async def get_instance(self, request: Request[Any, Any, Any]) -> InstanceInfo:

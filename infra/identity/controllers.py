@@ -88,7 +88,7 @@ def _state(request: Req) -> Any:
 
 class AuthController(Controller):
     path = "/api/v1"
-    tags = ["identity"]  # noqa: RUF012
+    tags = ["identity"]
 
     @post("/registrations", guards=[public], operation_id="registration_create", status_code=201)
     async def register(
@@ -209,8 +209,8 @@ class AuthController(Controller):
 
 class AccountController(Controller):
     path = "/api/v1/account"
-    tags = ["identity"]  # noqa: RUF012
-    guards = [person]  # noqa: RUF012
+    tags = ["identity"]
+    guards = [person]
 
     @get("", operation_id="account_get")
     async def get_account(self, request: Req, session: DbSession) -> AccountView:
@@ -246,7 +246,7 @@ class AccountController(Controller):
 
 class OrganisationController(Controller):
     path = "/api/v1/organisations/{organisation_id:uuid}"
-    tags = ["organisations"]  # noqa: RUF012
+    tags = ["organisations"]
 
     @get("", guards=[member_of(scope="organisation:read")], operation_id="organisation_get")
     async def get_organisation(
@@ -430,8 +430,8 @@ class OrganisationController(Controller):
 
 class AdminController(Controller):
     path = "/api/v1/admin"
-    tags = ["administration"]  # noqa: RUF012
-    guards = [platform_admin]  # noqa: RUF012
+    tags = ["administration"]
+    guards = [platform_admin]
 
     @post("/authorities", operation_id="admin_authority_create", status_code=201)
     async def create_authority(

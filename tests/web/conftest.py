@@ -29,10 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 
 from infra.app import create_app
-from infra.clock import SystemClock
+from infra.clock import ManualClock, SystemClock
 from infra.db import migrate
 from infra.db.engine import create_engine, session_factory
 from infra.settings import Settings, load_settings
+from tests.web.identity_factories import World
 from workers.process import JobProcess
 
 CHROMIUM = "/usr/bin/chromium"
@@ -185,3 +186,11 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture(scope="session")
 def axe_source(settings: Settings) -> str:
     return (Path(settings.assets_dir) / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def world(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock, settings: Settings
+) -> World:
+    """The database, clock and settings of the app under test, with ways to fill them."""
+    return World(sessions=sessions, clock=clock, settings=settings)

@@ -206,3 +206,21 @@ async def log_in(
     )
     assert response.status_code == 303, response.text
     return response
+
+
+COLLEAGUE = "kai@hafenbau1.example"
+SUMMARY = 'role="alert"'
+
+
+def field_in_error(html: str, field_id: str) -> bool:
+    """Whether the field is marked invalid and described by its error message."""
+    tag = re.search(rf'<(?:input|select|fieldset)[^>]*\bid="{re.escape(field_id)}"[^>]*>', html)
+    assert tag, f"no field {field_id}"
+    return 'aria-invalid="true"' in tag.group(0) and f"{field_id}-error" in tag.group(0)
+
+
+def summary_links(html: str) -> list[str]:
+    """The fields the error summary links to."""
+    start = html.index(SUMMARY)
+    block = html[start : html.index("</ul>", start)]
+    return re.findall(r'href="#([^"]+)"', block)
