@@ -35,13 +35,13 @@ from infra.identity.errors import (
     TooManyAttempts,
     WeakPassword,
 )
+from infra.identity.links import mail_token_link
 from infra.identity.messages import password_reset_mail
-from infra.identity.models import LoginThrottle, OneTimeToken, Session
+from infra.identity.models import LoginThrottle, Session
 from infra.identity.passwords import check_strength, hash_password_async, verify_password_async
 from infra.identity.repository import IdentityRepository
 from infra.identity.secrets import digest, new_secret, open_secret
 from infra.identity.totp import accept_code
-from infra.mail.outbox import queue_mail
 from infra.settings import Settings
 
 RESET_PASSWORD = "reset_password"  # noqa: S105 - a token purpose, not a password
@@ -213,26 +213,16 @@ async def request_password_reset(
     user = await repo.user_by_email(email)
     if user is None or user.disabled_at is not None:
         return
-    now = clock.now()
-    token, token_hash = new_secret()
-    repo.add(
-        OneTimeToken(
-            id=uuid.uuid4(),
-            user_id=user.id,
-            purpose=RESET_PASSWORD,
-            token_hash=token_hash,
-            created_at=now,
-            expires_at=now + RESET_VALID,
-        )
+    await mail_token_link(
+        session,
+        settings,
+        user,
+        purpose=RESET_PASSWORD,
+        valid_for=RESET_VALID,
+        path="/reset-password",
+        message=password_reset_mail,
+        now=clock.now(),
     )
-    instance = settings.profile.instance
-    subject, body = password_reset_mail(
-        user.name,
-        f"{settings.public_url}/reset-password?token={token}",
-        instance.name["de"],
-        instance.operator["de"],
-    )
-    await queue_mail(session, to=user.email, subject=subject, body=body, now=now)
 
 
 async def reset_password(

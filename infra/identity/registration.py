@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from infra.audit.service import record
 from infra.clock import Clock
 from infra.identity.errors import AlreadyRegistered, TokenInvalid, WeakPassword
+from infra.identity.links import mail_token_link
 from infra.identity.messages import verification_mail
-from infra.identity.models import Membership, OneTimeToken, Organisation, Role, User
+from infra.identity.models import Membership, Organisation, Role, User
 from infra.identity.passwords import check_strength, hash_password_async
 from infra.identity.repository import IdentityRepository
 from infra.identity.schemas import (
@@ -28,8 +29,7 @@ from infra.identity.schemas import (
     normalised_register,
     normalised_vat,
 )
-from infra.identity.secrets import digest, new_secret
-from infra.mail.outbox import queue_mail
+from infra.identity.secrets import digest
 from infra.settings import Settings
 
 VERIFY_EMAIL = "verify_email"
@@ -118,26 +118,16 @@ async def send_verification(
     session: AsyncSession, clock: Clock, settings: Settings, user: User
 ) -> None:
     """Issue a verification token and mail its link."""
-    now = clock.now()
-    token, token_hash = new_secret()
-    session.add(
-        OneTimeToken(
-            id=uuid.uuid4(),
-            user_id=user.id,
-            purpose=VERIFY_EMAIL,
-            token_hash=token_hash,
-            created_at=now,
-            expires_at=now + VERIFICATION_VALID,
-        )
+    await mail_token_link(
+        session,
+        settings,
+        user,
+        purpose=VERIFY_EMAIL,
+        valid_for=VERIFICATION_VALID,
+        path="/verify-email",
+        message=verification_mail,
+        now=clock.now(),
     )
-    instance = settings.profile.instance
-    subject, body = verification_mail(
-        user.name,
-        f"{settings.public_url}/verify-email?token={token}",
-        instance.name["de"],
-        instance.operator["de"],
-    )
-    await queue_mail(session, to=user.email, subject=subject, body=body, now=now)
 
 
 async def verify_email(session: AsyncSession, clock: Clock, token: str) -> uuid.UUID:
