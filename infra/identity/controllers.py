@@ -109,17 +109,16 @@ class AuthController(Controller):
     async def log_in(self, request: Req, data: JSONBody[LoginRequest]) -> Response[LoginOutcome]:
         """Log in with e-mail and password; sets the session cookie."""
         state = _state(request)
-        async with state.sessions() as session, session.begin():
-            outcome = await login.log_in(
-                session,
-                state.clock,
-                state.settings,
-                email=data.email,
-                password=data.password,
-                address=request.client.host if request.client else None,
-                user_agent=request.headers.get("user-agent"),
-                previous_session=request.cookies.get(SESSION_COOKIE),
-            )
+        outcome = await login.log_in(
+            state.sessions,
+            state.clock,
+            state.settings,
+            email=data.email,
+            password=data.password,
+            address=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+            previous_session=request.cookies.get(SESSION_COOKIE),
+        )
         if isinstance(outcome, IdentityError):
             raise outcome
         return Response(

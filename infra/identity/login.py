@@ -23,7 +23,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from infra.audit.service import record
 from infra.clock import Clock
@@ -88,7 +88,7 @@ def _keys(email: str, address: str | None) -> list[tuple[str, int]]:
 
 
 async def log_in(
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
     settings: Settings,
     *,
@@ -100,65 +100,82 @@ async def log_in(
 ) -> LoginResult | IdentityError:
     """Check the password and open a new session.
 
-    A refusal is returned, not raised, because the failure count must commit with it: the
-    caller commits, then raises the returned error.
+    Unlike other services this one runs its own transactions, because of two facts of logging
+    in: a refusal must commit (the failure count and its audit event) although the request
+    fails, and checking an argon2 hash takes about 100 ms, during which no transaction may be
+    open (on SQLite an open transaction holds the database's write lock). So it reads the
+    account and the throttle state, verifies with no transaction open, then records the
+    outcome. A refusal is returned, not raised, for the caller to raise.
 
     Returns:
         The new session, or :class:`TooManyAttempts` (account or address blocked for now),
         :class:`InvalidCredentials` (wrong address or password, not saying which),
         :class:`EmailNotVerified` (right password, address not confirmed yet).
     """
-    repo = IdentityRepository(session)
     now = clock.now()
     keys = _keys(email, address)
-    blocked_until = await _blocked(repo, [k for k, _ in keys], now)
+    async with sessions() as session, session.begin():
+        repo = IdentityRepository(session)
+        blocked_until = await _blocked(repo, [k for k, _ in keys], now)
+        account = await repo.user_by_email(email)
+        stored_hash = account.password_hash if account else None
+        user_id = account.id if account else None
     if blocked_until:
         return TooManyAttempts(
             "Too many failed attempts. Try again later.", retry_after=blocked_until.isoformat()
         )
-    user = await repo.user_by_email(email)
-    valid, upgraded = await verify_password_async(user.password_hash if user else None, password)
-    if user is None or not valid or user.disabled_at is not None:
-        for key, limit in keys:
-            await _count_failure(repo, key, limit, now)
+    valid, upgraded = await verify_password_async(stored_hash, password)
+    async with sessions() as session, session.begin():
+        repo = IdentityRepository(session)
+        user = await repo.user(user_id) if user_id else None
+        if (
+            user is None
+            or not valid
+            or user.disabled_at is not None
+            or user.password_hash != stored_hash  # changed meanwhile: check again
+        ):
+            for key, limit in keys:
+                await _count_failure(repo, key, limit, now)
+            await record(
+                session,
+                now=now,
+                action="user.login_failed",
+                object_type="user",
+                object_id=str(user_id) if user_id else None,
+                after={"email": email.lower(), "address": address},
+            )
+            return InvalidCredentials("The e-mail address or the password is wrong.")
+        if user.email_verified_at is None:
+            return EmailNotVerified(
+                "Confirm your e-mail address first: follow the link we mailed you."
+            )
+        if upgraded:
+            user.password_hash = upgraded
+        await repo.clear_throttle(keys[0][0])
+        if previous_session:
+            await repo.delete_session(digest(previous_session))
+        token, token_hash = new_secret()
+        pending = user.totp_enabled_at is not None
+        repo.add(
+            Session(
+                id_hash=token_hash,
+                user_id=user.id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + timedelta(hours=settings.sessions.max_hours),
+                second_factor_pending=pending,
+                client_address=address,
+                user_agent=(user_agent or "")[:300] or None,
+            )
+        )
         await record(
             session,
             now=now,
-            action="user.login_failed",
+            action="user.login",
             object_type="user",
-            object_id=str(user.id) if user else None,
-            after={"email": email.lower(), "address": address},
+            object_id=str(user.id),
+            actor_user_id=user.id,
         )
-        return InvalidCredentials("The e-mail address or the password is wrong.")
-    if user.email_verified_at is None:
-        return EmailNotVerified("Confirm your e-mail address first: follow the link we mailed you.")
-    if upgraded:
-        user.password_hash = upgraded
-    await repo.clear_throttle(keys[0][0])
-    if previous_session:
-        await repo.delete_session(digest(previous_session))
-    token, token_hash = new_secret()
-    pending = user.totp_enabled_at is not None
-    repo.add(
-        Session(
-            id_hash=token_hash,
-            user_id=user.id,
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + timedelta(hours=settings.sessions.max_hours),
-            second_factor_pending=pending,
-            client_address=address,
-            user_agent=(user_agent or "")[:300] or None,
-        )
-    )
-    await record(
-        session,
-        now=now,
-        action="user.login",
-        object_type="user",
-        object_id=str(user.id),
-        actor_user_id=user.id,
-    )
     return LoginResult(session_token=token, second_factor_pending=pending, user_id=user.id)
 
 

@@ -318,16 +318,15 @@ async def seeded(server_with_jobs: JobServer) -> Seeded:
         platform_admin.totp_enabled_at = clock.now()
     sessions = []
     for email in (company(1)["owner_email"], "admin@vergabe.example", "admin@vergabe.example"):
-        async with server.sessions() as session, session.begin():
-            result = await login.log_in(
-                session,
-                clock,
-                settings,
-                email=email,
-                password=PASSWORD,
-                address=None,
-                user_agent=None,
-            )
+        result = await login.log_in(
+            server.sessions,
+            clock,
+            settings,
+            email=email,
+            password=PASSWORD,
+            address=None,
+            user_agent=None,
+        )
         assert isinstance(result, login.LoginResult)
         sessions.append(result.session_token)
     async with server.sessions() as session, session.begin():

@@ -125,17 +125,16 @@ async def log_in(request: Req, data: Annotated[LoginForm, FormBody]) -> Response
     if checked is None:
         return _login_page(request, data.email, data.next, errors, 422)
     app = state(request)
-    async with app.sessions() as session, session.begin():
-        outcome = await login.log_in(
-            session,
-            app.clock,
-            app.settings,
-            email=checked.email,
-            password=checked.password,
-            address=request.client.host if request.client else None,
-            user_agent=request.headers.get("user-agent"),
-            previous_session=request.cookies.get(SESSION_COOKIE),
-        )
+    outcome = await login.log_in(
+        app.sessions,
+        app.clock,
+        app.settings,
+        email=checked.email,
+        password=checked.password,
+        address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        previous_session=request.cookies.get(SESSION_COOKIE),
+    )
     if isinstance(outcome, IdentityError):
         errors = {FORM: error_message(outcome)}
         return _login_page(request, data.email, data.next, errors, outcome.status_code)
