@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if result.non_2xx:
             raise RuntimeError(f"{result.non_2xx} logins were refused:\n{_tail(log)}")
 
-    print(f"argon2id (t=3, m=46 MiB, p=1) CPU per hash:   {hashing:6.1f} ms  (median of {samples})")
+    print(f"argon2id (t=3, m=32 MiB, p=1) CPU per hash:   {hashing:6.1f} ms  (median of {samples})")
     print(f"argon2id CPU per verification:             {verifying:6.1f} ms")
     print(
         f"logins/s through the API (1 process, {args.connections} connections, {duration:g} s): "

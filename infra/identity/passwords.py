@@ -8,7 +8,7 @@ Hashing takes tens of milliseconds of CPU, so request handlers use the ``*_async
 which run it in a worker thread (argon2 releases the GIL): a burst of logins neither blocks
 the event loop for other requests nor leaves the second core idle.
 
-Hash parameters: argon2id, 3 passes over 46 MiB, one lane (``bench/login.py`` prints the cost
+Hash parameters: argon2id, 3 passes over 32 MiB, one lane (``bench/login.py`` prints the cost
 here, 50-100 ms per hash on the 2-core reference machine). Hashes made with older parameters
 are replaced at the next successful login.
 """
@@ -37,7 +37,7 @@ MAX_LENGTH = 256
 MIN_SCORE = 3
 """zxcvbn score 3: "safely unguessable", about 10^8 to 10^10 guesses."""
 
-_HASHER = PasswordHasher(time_cost=3, memory_cost=47_104, parallelism=1)
+_HASHER = PasswordHasher(time_cost=3, memory_cost=32_768, parallelism=1)
 _DUMMY_HASH = _HASHER.hash("timing-equaliser-not-a-password")
 
 
