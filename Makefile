@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 export VERGABE_PORT ?= 8000
 
-.PHONY: run test setup setup-test lint check lock clean bench
+.PHONY: run test setup setup-test lint check lock clean bench signature-tools
 
 run: setup
 	$(BIN)/vergabe db upgrade
@@ -26,7 +26,7 @@ lint: setup-test
 
 setup: $(VENV)/.installed node_modules/.installed catalogs
 
-setup-test: setup chromium
+setup-test: setup chromium signature-tools
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ chromium:
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "page tests need /usr/bin/chromium (Debian package 'chromium')"; exit 1; fi; }
+
+# Seal tests use SoftHSM2 as PKCS#11 token; the signature bench compares with poppler's pdfsig.
+signature-tools:
+	@test -e /usr/lib/softhsm/libsofthsm2.so -a -x /usr/bin/softhsm2-util -a -x /usr/bin/pdfsig || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2 poppler-utils >/dev/null; \
+	  else echo "seal tests and the bench need Debian packages 'softhsm2' and 'poppler-utils'"; exit 1; fi; }
 
 # Re-resolve the pinned Python dependencies (after editing pyproject.toml).
 lock:

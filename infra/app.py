@@ -29,6 +29,9 @@ import infra.mail.pages
 import infra.web
 import infra.web.openapi
 import procurement.controllers
+import signatures.controllers
+import signatures.models  # the signature check table, known to migrations and tests
+import signatures.pages
 from infra.clock import Clock, SystemClock
 from infra.db import migrate
 from infra.db.engine import create_engine, session_factory
@@ -120,8 +123,10 @@ def create_app(
             *infra.identity.controllers.ROUTES,
             InstanceController,
             *procurement.controllers.ROUTES,
+            *signatures.controllers.routes(settings),
             *infra.web.routes(settings),
             *infra.identity.pages.ROUTES,
+            *signatures.pages.routes(settings),
             *(infra.mail.pages.ROUTES if settings.env == "development" else []),
         ],
         state=State(

@@ -40,6 +40,7 @@ from infra.jobs.repository import JobRepository
 from infra.jobs.specs import ActorSpec
 from infra.logs import configure_logging
 from infra.settings import Settings, SettingsError, load_settings
+from signatures import cli as signatures_cli
 from workers import ACTORS
 from workers.process import JobProcess, serve
 
@@ -291,6 +292,11 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_signatures_verify(args: argparse.Namespace) -> int:
+    """Check the signatures of a file offline; the exit code tells the verdict."""
+    return signatures_cli.verify_command(args, _settings())
+
+
 def cmd_admin_create_authority(args: argparse.Namespace) -> int:
     """Create a contracting authority; its first admin receives an invitation by mail."""
     settings = _settings()
@@ -373,6 +379,14 @@ def _parser() -> argparse.ArgumentParser:
         required=True, metavar="ACTION"
     )
     audit_trail.add_parser("verify", help="check the hash chain").set_defaults(fn=cmd_audit_verify)
+    signature_cmd = sub.add_parser("signatures", help="electronic signatures").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    verify_cmd = signature_cmd.add_parser(
+        "verify", help="check the signatures of a file", epilog=signatures_cli.EPILOG
+    )
+    signatures_cli.add_arguments(verify_cmd)
+    verify_cmd.set_defaults(fn=cmd_signatures_verify)
     return parser
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "MinimumPeriods",
     "Profile",
     "ProfileError",
+    "SignatureTrust",
     "Standstill",
     "ThresholdSet",
     "load_profile",
@@ -27,12 +28,14 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 import msgspec
 
 BUNDLED_PROFILES_DIR = Path(__file__).parent / "profiles"
+EU_LOTL_URL = "https://ec.europa.eu/tools/lotl/eu-lotl.xml"
 
 Days = Annotated[int, msgspec.Meta(ge=1, le=365)]
 Euro = Decimal
@@ -163,6 +166,37 @@ class AwardRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
             raise ValueError("competition_register_from: must be a non-negative amount")
 
 
+class SignatureTrust(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Where the trusted lists come from, and extra trust anchors (DESIGN.md §4).
+
+    The daily refresh fetches the EU list of the lists (LOTL) and, following only its pointers,
+    the national trusted lists; it never fetches a URL taken from a submitted document.
+    """
+
+    lotl_url: str = EU_LOTL_URL
+    """The EU list of the lists (ETSI TS 119 612), verified with pyHanko's known LOTL signers;
+    ``https://`` (``http://`` only on the loopback host, for a local mirror)."""
+    territories: tuple[Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")], ...] = ()
+    """Territories (``DE``, ``AT``, ``EL`` …) whose national lists are fetched; empty: every
+    territory the LOTL points to (eIDAS Art. 25(3): a QES of any member state counts)."""
+    allowed_hosts: tuple[Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9.-]+$")], ...] = (
+        "ec.europa.eu",
+    )
+    """Host names the refresh may fetch from (lower case); a list elsewhere is skipped and
+    logged. Must contain the host of ``lotl_url``."""
+    trust_anchors: tuple[Path, ...] = ()
+    """PEM files of extra roots trusted as they are (no qualification follows from them),
+    relative to the profile file's directory."""
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.lotl_url)
+        loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+        if not parts.hostname or not (parts.scheme == "https" or loopback):
+            raise ValueError("lotl_url: must be an https:// URL (http:// only on loopback)")
+        if parts.hostname not in self.allowed_hosts:
+            raise ValueError(f"allowed_hosts: must contain the LOTL host {parts.hostname!r}")
+
+
 class Profile(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """One state's instance profile."""
 
@@ -172,6 +206,7 @@ class Profile(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
     standstill: Standstill
     exclusion: ExclusionRules
     award: AwardRules
+    signatures: SignatureTrust = msgspec.field(default_factory=SignatureTrust)
 
     def __post_init__(self) -> None:
         ordered = sorted(self.thresholds, key=lambda t: t.valid_from)
@@ -209,9 +244,28 @@ def load_profile(name_or_path: str) -> Profile:
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile {path}: not valid TOML ({exc})") from exc
     try:
-        return msgspec.convert(raw, Profile, strict=False)
+        profile = msgspec.convert(raw, Profile, strict=False, dec_hook=_decode_path)
     except msgspec.ValidationError as exc:
         raise ProfileError(f"profile {path}: {_profile_key_message(exc)}") from exc
+    return _with_anchor_paths(profile, path.parent)
+
+
+def _decode_path(type_: type, obj: object) -> object:
+    if type_ is Path and isinstance(obj, str):
+        return Path(obj)
+    raise NotImplementedError(f"cannot decode {type_!r}")
+
+
+def _with_anchor_paths(profile: Profile, base: Path) -> Profile:
+    """Resolve ``signatures.trust_anchors`` against ``base``; each file must exist."""
+    anchors = tuple(base / anchor for anchor in profile.signatures.trust_anchors)
+    for index, anchor in enumerate(anchors):
+        if not anchor.is_file():
+            raise ProfileError(
+                f"profile {base}: key signatures.trust_anchors[{index}]: no file {anchor}"
+            )
+    signatures = msgspec.structs.replace(profile.signatures, trust_anchors=anchors)
+    return msgspec.structs.replace(profile, signatures=signatures)
 
 
 def _profile_key_message(exc: msgspec.ValidationError) -> str:

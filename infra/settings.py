@@ -19,6 +19,7 @@ __all__ = [
     "SessionSettings",
     "Settings",
     "SettingsError",
+    "SignatureSettings",
     "StorageSettings",
     "load_settings",
 ]
@@ -131,6 +132,42 @@ class MailSettings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("must start with smtp:// or smtps://")
 
 
+class SignatureSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Signature checking limits, the trust cache and the instance seal (DESIGN.md §4)."""
+
+    max_document_bytes: Count = 30 * 1024 * 1024
+    """Largest document (or detached signature) accepted for a signature check."""
+    max_decoded_stream_bytes: Count = 64 * 1024 * 1024
+    """Largest size a single PDF stream may decompress to (pyHanko ``DecodeLimits``)."""
+    trust_cache_dir: Path | None = None
+    """Where the daily refresh keeps verified trusted lists; default ``<data dir>/trust``."""
+    seal_pkcs12: Path | None = None
+    """PKCS#12 file holding the instance seal key and certificate chain."""
+    seal_pkcs12_password: str = ""
+    seal_pkcs11_module: Path | None = None
+    """PKCS#11 library of the token holding the seal key (instead of a PKCS#12 file)."""
+    seal_pkcs11_token: str = ""
+    """Label of the PKCS#11 token."""
+    seal_pkcs11_key: str = ""
+    """Label of the seal key (and its certificate) on the token."""
+    seal_pkcs11_pin: str = ""
+    tsa_url: str = ""
+    """RFC 3161 timestamp authority used when sealing. Empty in development: a generated
+    development authority stamps locally."""
+
+    def __post_init__(self) -> None:
+        if self.seal_pkcs12 is not None and self.seal_pkcs11_module is not None:
+            raise ValueError("configure the seal either as PKCS#12 file or as PKCS#11 token")
+        if self.seal_pkcs11_module is not None and not self.seal_pkcs11_key:
+            raise ValueError("a PKCS#11 seal needs VERGABE_SEAL_PKCS11_KEY")
+        if self.tsa_url and not self.tsa_url.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+
+    @property
+    def seal_configured(self) -> bool:
+        return self.seal_pkcs12 is not None or self.seal_pkcs11_module is not None
+
+
 class SessionSettings(msgspec.Struct, frozen=True, kw_only=True):
     idle_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 60
     """A session unused this long ends."""
@@ -152,6 +189,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     storage: StorageSettings
     mail: MailSettings = msgspec.field(default_factory=MailSettings)
     sessions: SessionSettings = msgspec.field(default_factory=SessionSettings)
+    signatures: SignatureSettings = msgspec.field(default_factory=SignatureSettings)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     assets_dir: Path
@@ -160,6 +198,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         if self.env == "production" and not self.mail.smtp_url:
             raise ValueError("production needs an SMTP server for its mail")
+        if self.env == "production" and not self.signatures.seal_configured:
+            raise ValueError("production needs the instance seal (PKCS#12 file or PKCS#11 token)")
+        if self.env == "production" and not self.signatures.tsa_url:
+            raise ValueError("production needs a timestamp authority for its seal")
+
+    @property
+    def trust_cache_dir(self) -> Path:
+        return self.signatures.trust_cache_dir or self.data_dir / "trust"
 
     @property
     def public_url(self) -> str:
@@ -192,6 +238,16 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "VERGABE_MAIL_FROM": ("mail", "sender"),
     "VERGABE_SESSION_IDLE_MINUTES": ("sessions", "idle_minutes"),
     "VERGABE_SESSION_MAX_HOURS": ("sessions", "max_hours"),
+    "VERGABE_SIGNATURE_MAX_BYTES": ("signatures", "max_document_bytes"),
+    "VERGABE_SIGNATURE_MAX_DECODED_BYTES": ("signatures", "max_decoded_stream_bytes"),
+    "VERGABE_TRUST_CACHE_DIR": ("signatures", "trust_cache_dir"),
+    "VERGABE_SEAL_PKCS12": ("signatures", "seal_pkcs12"),
+    "VERGABE_SEAL_PKCS12_PASSWORD": ("signatures", "seal_pkcs12_password"),
+    "VERGABE_SEAL_PKCS11_MODULE": ("signatures", "seal_pkcs11_module"),
+    "VERGABE_SEAL_PKCS11_TOKEN": ("signatures", "seal_pkcs11_token"),
+    "VERGABE_SEAL_PKCS11_KEY": ("signatures", "seal_pkcs11_key"),
+    "VERGABE_SEAL_PKCS11_PIN": ("signatures", "seal_pkcs11_pin"),
+    "VERGABE_TSA_URL": ("signatures", "tsa_url"),
     "VERGABE_LOG_LEVEL": ("log_level",),
     "VERGABE_LOG_FORMAT": ("log_format",),
     "VERGABE_ASSETS_DIR": ("assets_dir",),
@@ -277,6 +333,13 @@ def _name_variable(exc: msgspec.ValidationError) -> str:
             return "VERGABE_SECRET_KEY: required in production (at least 32 characters)"
         if "SMTP server" in text:
             return "VERGABE_SMTP_URL: production needs an SMTP server for its mail"
+        if "instance seal" in text:
+            return (
+                "VERGABE_SEAL_PKCS12: production needs the instance seal "
+                "(or VERGABE_SEAL_PKCS11_MODULE)"
+            )
+        if "timestamp authority" in text:
+            return "VERGABE_TSA_URL: production needs a timestamp authority for its seal"
         return text
     parts = tuple(
         p for p in where.rstrip("`").removeprefix("$").split(".") if p and not p.startswith("[")

@@ -27,6 +27,9 @@ from infra.db import migrate
 from infra.db.base import Base
 from infra.db.engine import create_engine, session_factory
 from infra.settings import Settings, load_settings
+from signatures.trust import TrustedList, TrustStore, build_trust_store
+from tests.signatures.pki import PKI_NOW, TestPki, build_test_pki
+from tests.signatures.trusted_list import TEST_LIST_ISSUED_AT, install_test_trust, make_trusted_list
 from tests.support import LoopClient
 
 # DEVELOPMENT/TEST KEY, generated per run: never a production secret.
@@ -97,8 +100,10 @@ def base_environment(
 
 
 @pytest.fixture(scope="session")
-def settings(base_environment: dict[str, str]) -> Settings:
-    return load_settings(base_environment)
+def settings(base_environment: dict[str, str], pki: TestPki) -> Settings:
+    settings = load_settings(base_environment)
+    install_test_trust(settings, pki)  # every test app trusts the test PKI
+    return settings
 
 
 @pytest.fixture(scope="session")
@@ -148,3 +153,23 @@ async def client(app: Litestar) -> AsyncIterator[LoopClient]:
 def environment(base_environment: dict[str, str]) -> Iterator[dict[str, str]]:
     """A copy of the test deployment's variables a test may change."""
     return dict(base_environment)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    """The test PKI (:mod:`tests.signatures.pki`), keys generated once per session."""
+    return build_test_pki(tmp_path_factory.mktemp("pki-keys"))
+
+
+@pytest.fixture(scope="session")
+def trusted_list_xml(pki: TestPki) -> bytes:
+    """The test PKI's signed trusted list (:mod:`tests.signatures.trusted_list`)."""
+    return make_trusted_list(pki, issued_at=TEST_LIST_ISSUED_AT)
+
+
+@pytest.fixture(scope="session")
+def trust(pki: TestPki, trusted_list_xml: bytes) -> TrustStore:
+    """Trusts the test PKI through its generated list: the root as qualified CA, ``qtsa`` as
+    qualified TSA (``tsa`` chains to the root: valid, not qualified)."""
+    tl = TrustedList(trusted_list_xml, (pki.cert("tlso"),), source="test trusted list")
+    return build_trust_store(trusted_lists=(tl,), at=PKI_NOW)

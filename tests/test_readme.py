@@ -13,7 +13,7 @@ MAKEFILE = (Path(__file__).resolve().parents[1] / "Makefile").read_text(encoding
 
 class TestReadme:
     def test_every_variable_the_platform_reads_is_in_the_configuration_table(self) -> None:
-        table = set(re.findall(r"^\| `(VERGABE_[A-Z_]+)` \|", README, flags=re.MULTILINE))
+        table = set(re.findall(r"^\| `(VERGABE_[A-Z0-9_]+)` \|", README, flags=re.MULTILINE))
         assert table == set(ENVIRONMENT)
 
     def test_the_two_commands_are_make_targets(self) -> None:

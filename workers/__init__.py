@@ -15,6 +15,19 @@ from infra.jobs.specs import ActorSpec
 from workers.housekeeping import PURGE
 from workers.mail import SEND as SEND_MAIL
 from workers.scheduler import Periodic
+from workers.signature_checks import PURGE_CHECKS as PURGE_SIGNATURE_CHECKS
+from workers.signature_checks import VALIDATE as VALIDATE_SIGNATURE
+from workers.signatures import REFRESH_TRUSTED_LISTS
 
-ACTORS: tuple[ActorSpec[Any], ...] = (PURGE, SEND_MAIL)
-PERIODIC: tuple[Periodic, ...] = (Periodic(actor=PURGE, every=timedelta(hours=1)),)
+ACTORS: tuple[ActorSpec[Any], ...] = (
+    PURGE,
+    SEND_MAIL,
+    VALIDATE_SIGNATURE,
+    PURGE_SIGNATURE_CHECKS,
+    REFRESH_TRUSTED_LISTS,
+)
+PERIODIC: tuple[Periodic, ...] = (
+    Periodic(actor=PURGE, every=timedelta(hours=1)),
+    Periodic(actor=PURGE_SIGNATURE_CHECKS, every=timedelta(hours=1)),
+    Periodic(actor=REFRESH_TRUSTED_LISTS, every=timedelta(days=1)),
+)

@@ -208,3 +208,65 @@ class TestThresholdsOn:
 
     def test_given_bremen_then_none_after_2027(self) -> None:
         assert load_profile("bremen").thresholds_on(date(2028, 1, 1)) is None
+
+
+class TestSignatureTrust:
+    def test_bremen_fetches_every_territory_from_the_eu_lotl_on_allowed_hosts(self) -> None:
+        trust = load_profile("bremen").signatures
+
+        assert trust.lotl_url == "https://ec.europa.eu/tools/lotl/eu-lotl.xml"
+        assert trust.territories == ()
+        assert {"ec.europa.eu", "tl.bundesnetzagentur.de"} <= set(trust.allowed_hosts)
+        assert trust.trust_anchors == ()
+
+    def test_given_no_section_then_only_the_lotl_host_is_allowed(self, tmp_path: Path) -> None:
+        without = BREMEN_TOML[: BREMEN_TOML.index("\n# Trusted lists")] + "\n"
+
+        trust = load_profile(str(_write(tmp_path, without))).signatures
+
+        assert trust.allowed_hosts == ("ec.europa.eu",)
+
+    def test_given_a_relative_anchor_then_it_is_resolved_against_the_profile_file(
+        self, tmp_path: Path
+    ) -> None:
+        (tmp_path / "anchors").mkdir()
+        (tmp_path / "anchors" / "root.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+        path = _write(
+            tmp_path, _edited("trust_anchors = []", 'trust_anchors = ["anchors/root.pem"]')
+        )
+
+        trust = load_profile(str(path)).signatures
+
+        assert trust.trust_anchors == (tmp_path / "anchors" / "root.pem",)
+
+    @pytest.mark.parametrize(
+        ("old", "new", "key"),
+        [
+            (
+                "trust_anchors = []",
+                'trust_anchors = ["missing.pem"]',
+                "key signatures.trust_anchors[0]: no file",
+            ),
+            ("territories = []", 'territories = ["de"]', "key signatures.territories[0]"),
+            (
+                'lotl_url = "https://ec.europa.eu/tools/lotl/eu-lotl.xml"',
+                'lotl_url = "http://ec.europa.eu/tools/lotl/eu-lotl.xml"',
+                "key signatures.lotl_url: must be an https:// URL",
+            ),
+            (
+                'lotl_url = "https://ec.europa.eu/tools/lotl/eu-lotl.xml"',
+                'lotl_url = "https://lotl.example/eu-lotl.xml"',
+                "key signatures.allowed_hosts: must contain the LOTL host 'lotl.example'",
+            ),
+            ('"ec.europa.eu", "www', '"EC.europa.eu", "www', "key signatures.allowed_hosts[0]"),
+        ],
+    )
+    def test_given_a_wrong_value_then_the_error_names_the_key(
+        self, tmp_path: Path, old: str, new: str, key: str
+    ) -> None:
+        path = _write(tmp_path, _edited(old, new))
+
+        with pytest.raises(ProfileError) as caught:
+            load_profile(str(path))
+
+        assert key in str(caught.value)

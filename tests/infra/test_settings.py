@@ -83,6 +83,19 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "VERGABE_MAIL_FROM": ("Vergabe <vergabe@mail.example>", "Vergabe <vergabe@mail.example>"),
     "VERGABE_SESSION_IDLE_MINUTES": ("15", 15),
     "VERGABE_SESSION_MAX_HOURS": ("8", 8),
+    "VERGABE_SIGNATURE_MAX_BYTES": ("1048576", 1048576),
+    "VERGABE_SIGNATURE_MAX_DECODED_BYTES": ("2097152", 2097152),
+    "VERGABE_TRUST_CACHE_DIR": ("{tmp}/trust-cache", Path("{tmp}/trust-cache")),
+    "VERGABE_SEAL_PKCS12": ("{tmp}/seal.p12", Path("{tmp}/seal.p12")),
+    "VERGABE_SEAL_PKCS12_PASSWORD": ("p12-secret", "p12-secret"),
+    "VERGABE_SEAL_PKCS11_MODULE": (
+        "/usr/lib/softhsm/libsofthsm2.so",
+        Path("/usr/lib/softhsm/libsofthsm2.so"),
+    ),
+    "VERGABE_SEAL_PKCS11_TOKEN": ("seal-token", "seal-token"),
+    "VERGABE_SEAL_PKCS11_KEY": ("seal-key", "seal-key"),
+    "VERGABE_SEAL_PKCS11_PIN": ("1234", "1234"),
+    "VERGABE_TSA_URL": ("https://tsa.example/rfc3161", "https://tsa.example/rfc3161"),
     "VERGABE_LOG_LEVEL": ("DEBUG", "DEBUG"),
     "VERGABE_LOG_FORMAT": ("text", "text"),
     "VERGABE_ASSETS_DIR": ("{tmp}/assets", Path("{tmp}/assets")),
@@ -90,8 +103,14 @@ SAMPLES: dict[str, tuple[str, Any]] = {
 
 
 # What a sample needs besides itself to make a valid deployment.
+PRODUCTION_NEEDS = {
+    "VERGABE_SMTP_URL": "smtp://mail.example:587",
+    "VERGABE_SEAL_PKCS12": "/etc/vergabe/seal.p12",
+    "VERGABE_TSA_URL": "https://tsa.example/rfc3161",
+}
 COMPANIONS: dict[str, dict[str, str]] = {
-    "VERGABE_ENV": {"VERGABE_SMTP_URL": "smtp://mail.example:587"},
+    "VERGABE_ENV": PRODUCTION_NEEDS,
+    "VERGABE_SEAL_PKCS11_MODULE": {"VERGABE_SEAL_PKCS11_KEY": "seal-key"},
 }
 
 
@@ -169,7 +188,7 @@ class TestInvalidValues:
                 {
                     "VERGABE_ENV": "production",
                     "VERGABE_SECRET_KEY": "too-short",
-                    "VERGABE_SMTP_URL": "smtp://mail.example:587",
+                    **PRODUCTION_NEEDS,
                 },
                 "VERGABE_SECRET_KEY",
             ),
@@ -193,7 +212,7 @@ class TestInvalidValues:
                 {
                     "VERGABE_DATA_DIR": str(tmp_path),
                     "VERGABE_ENV": "production",
-                    "VERGABE_SMTP_URL": "smtp://mail.example:587",
+                    **PRODUCTION_NEEDS,
                 }
             )
 

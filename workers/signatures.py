@@ -1,0 +1,40 @@
+"""Signature actors: the daily refresh of the trusted lists (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+__all__ = ["REFRESH_TRUSTED_LISTS", "RefreshTrustedLists"]
+
+import logging
+
+import msgspec
+
+from infra.jobs.specs import ActorSpec, JobContext
+from signatures.trusted_lists import http_fetch, refresh_trusted_lists
+
+log = logging.getLogger("vergabe.signatures")
+
+
+class RefreshTrustedLists(msgspec.Struct, frozen=True):
+    """No arguments: each run fetches the LOTL and the lists it points to."""
+
+
+async def _refresh(context: JobContext, _payload: RefreshTrustedLists) -> None:
+    config = context.settings.profile.signatures
+    summary = await refresh_trusted_lists(
+        context.settings,
+        now=context.clock.now(),
+        fetch=http_fetch(allowed_hosts=config.allowed_hosts),
+    )
+    log.info(
+        "trusted lists refreshed",
+        extra={
+            "stored": list(summary.stored),
+            "skipped": [f"{item.territory}: {item.reason}" for item in summary.skipped],
+            "removed": list(summary.removed),
+        },
+    )
+
+
+REFRESH_TRUSTED_LISTS = ActorSpec(
+    name="signatures.refresh_trusted_lists", payload_type=RefreshTrustedLists, fn=_refresh
+)
