@@ -62,7 +62,7 @@ class TestForm:
     async def test_form_is_german_first_with_file_inputs_and_csrf(self, client: LoopClient) -> None:
         response = await client.get(PATH)
         assert response.status_code == 200
-        assert "<h1 class=\"kern-heading-x-large\">Signatur prüfen</h1>" in response.text
+        assert '<h1 class="kern-heading-x-large">Signatur prüfen</h1>' in response.text
         assert 'enctype="multipart/form-data"' in response.text
         assert 'type="file"' in response.text
         assert TOKEN.search(response.text)
