@@ -166,7 +166,9 @@ def _services(tl: TrustedList, at: datetime) -> tuple[tuple[Service, ...], x509.
             services.append(next(definitions))  # type: ignore[arg-type]
     except StopIteration as done:
         for error in done.value or ():
-            log.warning("trusted list entry ignored", extra={"source": tl.source, "error": error})
+            log.warning(
+                "trusted list entry ignored", extra={"source": tl.source, "error": str(error)}
+            )
     except Exception as exc:  # xsdata and pyHanko raise many kinds on malformed lists
         raise TrustedListInvalid(f"{tl.source}: cannot be read: {exc}", source=tl.source) from exc
     return tuple(services), signer

@@ -13,6 +13,7 @@ from __future__ import annotations
 __all__ = [
     "Fetch",
     "FetchRefused",
+    "LotlUnavailable",
     "RefreshSummary",
     "Skipped",
     "TrustedListPointer",
@@ -49,10 +50,15 @@ Fetch = Callable[[str], Awaitable[bytes]]
 """Fetches one URL and returns the body; raises on any failure."""
 MAX_LIST_BYTES = 20 * 1024 * 1024
 _TERRITORY = re.compile(r"^[A-Z]{2}$")
+_LOOPBACK = ("127.0.0.1", "localhost")
 
 
 class FetchRefused(Exception):
     """The URL is not fetched: not https, a host outside the allow-list, or too large."""
+
+
+class LotlUnavailable(Exception):
+    """The LOTL could not be fetched (network down, HTTP error, refused); the cache stays."""
 
 
 @dataclass(frozen=True)
@@ -108,16 +114,17 @@ def http_fetch(
     allowed_hosts: Collection[str],
     max_bytes: int = MAX_LIST_BYTES,
     timeout: float = 60.0,
-    require_https: bool = True,
     max_redirects: int = 3,
 ) -> Fetch:
-    """The production fetcher: https only, allowed hosts only (redirects too), bounded size."""
+    """The production fetcher: allowed hosts only (redirects too), bounded size, and https
+    (``http://`` only on the loopback host, for a local mirror; as the profile allows)."""
 
     def check(url: str) -> None:
         parts = urlsplit(url)
-        if require_https and parts.scheme != "https":
+        loopback = parts.scheme == "http" and parts.hostname in _LOOPBACK
+        if parts.scheme != "https" and not loopback:
             raise FetchRefused(f"{url}: not https")
-        if parts.scheme not in ("https", "http") or parts.hostname not in allowed_hosts:
+        if parts.hostname not in allowed_hosts:
             raise FetchRefused(f"{url}: host not in allowed_hosts")
 
     async def fetch(url: str) -> bytes:
@@ -172,10 +179,14 @@ async def refresh_trusted_lists(
         lotl_signers: certificates the LOTL must be signed with; default pyHanko's bundled set.
 
     Raises:
+        LotlUnavailable: the LOTL could not be fetched (nothing in the cache changes).
         TrustedListInvalid: the LOTL does not verify (nothing in the cache changes).
     """
     config = settings.profile.signatures
-    lotl = await fetch(config.lotl_url)
+    try:
+        lotl = await fetch(config.lotl_url)
+    except Exception as exc:  # whatever the fetcher raises: network, HTTP status, refusal
+        raise LotlUnavailable(f"{config.lotl_url}: {type(exc).__name__}: {exc}") from exc
     signers = latest_known_lotl_tlso_certs() if lotl_signers is None else list(lotl_signers)
     pointers = read_lotl(lotl, signers=signers, at=now, source=config.lotl_url)
     stored: list[str] = []

@@ -1,4 +1,8 @@
-"""Signature actors: the daily refresh of the trusted lists (DESIGN.md §4)."""
+"""Signature actors: the daily refresh of the trusted lists (DESIGN.md §4).
+
+An unreachable LOTL ends the run with a warning (the cache stays); a LOTL that does not verify
+fails the job, so that the operator sees it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import logging
 import msgspec
 
 from infra.jobs.specs import ActorSpec, JobContext
-from signatures.trusted_lists import http_fetch, refresh_trusted_lists
+from signatures.trusted_lists import LotlUnavailable, http_fetch, refresh_trusted_lists
 
 log = logging.getLogger("vergabe.signatures")
 
@@ -20,11 +24,17 @@ class RefreshTrustedLists(msgspec.Struct, frozen=True):
 
 async def _refresh(context: JobContext, _payload: RefreshTrustedLists) -> None:
     config = context.settings.profile.signatures
-    summary = await refresh_trusted_lists(
-        context.settings,
-        now=context.clock.now(),
-        fetch=http_fetch(allowed_hosts=config.allowed_hosts),
-    )
+    try:
+        summary = await refresh_trusted_lists(
+            context.settings,
+            now=context.clock.now(),
+            fetch=http_fetch(allowed_hosts=config.allowed_hosts),
+        )
+    except LotlUnavailable as exc:
+        # Offline (development) or a passing outage: the cached lists stay valid until their
+        # signers expire; tomorrow's run tries again. A LOTL that fails its check still raises.
+        log.warning("trusted lists not refreshed; the cached lists stay", extra={"error": str(exc)})
+        return
     log.info(
         "trusted lists refreshed",
         extra={

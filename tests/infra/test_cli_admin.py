@@ -55,7 +55,13 @@ class TestDemo:
         assert kinds["Immobilien Bremen AöR (Demo)"] == "authority"
 
     def test_demo_is_refused_in_production(self, env: dict[str, str]) -> None:
-        production = {**env, "VERGABE_ENV": "production", "VERGABE_SMTP_URL": "smtp://127.0.0.1:25"}
+        production = {
+            **env,
+            "VERGABE_ENV": "production",
+            "VERGABE_SMTP_URL": "smtp://127.0.0.1:25",
+            "VERGABE_SEAL_PKCS12": "/etc/vergabe/seal.p12",
+            "VERGABE_TSA_URL": "https://tsa.example/rfc3161",
+        }
         done = _run(production, "demo")
         assert done.returncode == 2
         assert done.stderr.strip().startswith("vergabe: VERGABE_ENV")

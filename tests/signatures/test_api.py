@@ -173,7 +173,12 @@ class TestRefusals:
 
     @pytest.mark.parametrize(
         "body",
-        [b"garbage", b'--xyz\r\nContent-Disposition: form-data; name="document"; filename="a"\r\n'],
+        [
+            b"garbage",
+            b'--xyz\r\nContent-Disposition: form-data; name="document"; filename="a"\r\n',
+            b'--xyz\r\nContent-Disposition: form-data; name="signature"\r\n\r\n\x89PNG\r\n'
+            b"--xyz--\r\n",
+        ],
     )
     async def test_malformed_multipart_is_a_bad_request(
         self, client: LoopClient, body: bytes

@@ -296,14 +296,6 @@ class TestLegitimateControls:
             "Bob Beispiel",
         ]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "pyhanko-certvalidator 0.33 counts an OCSP response for a sibling certificate "
-            "(same CA, other serial) as a failure in _match_ocsp_certid, so two signers from "
-            "one CA end INDETERMINATE; fix upstream or patch narrowly (issue 4 note)"
-        ),
-    )
     async def test_multiple_signers_are_accepted(self, pki: TestPki, trust: TrustStore) -> None:
         # Given three signers in turn: a qualified signature, an advanced one and a seal
         document = make_pdf()

@@ -299,7 +299,8 @@ class TestLoadTrustStore:
             store = load_trust_store(configured, at=PKI_NOW)
 
         assert _cas(store.registry) == {"Test-Trust Root CA"}
-        assert [r.path for r in caplog.records] == [str(tmp_path / "lists" / "AT.xml")]  # type: ignore[attr-defined]
+        logged = [getattr(record, "path", None) for record in caplog.records]
+        assert logged == [str(tmp_path / "lists" / "AT.xml")]
 
     def test_given_a_time_after_the_signer_expired_then_the_list_is_left_out(
         self, settings: Settings, pki: TestPki, trusted_list_xml: bytes, tmp_path: Path

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import msgspec
 import pytest
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from infra.clock import ManualClock
+from infra.jobs.specs import JobContext
 from infra.profile import SignatureTrust
 from infra.settings import Settings
 from signatures.errors import TrustedListInvalid
@@ -23,6 +29,9 @@ from signatures.trusted_lists import (
 )
 from tests.signatures.pki import PKI_NOW, TestPki
 from tests.signatures.trusted_list import TEST_LIST_ISSUED_AT, make_lotl, make_trusted_list
+from workers import PERIODIC
+from workers.scheduler import Periodic
+from workers.signatures import REFRESH_TRUSTED_LISTS, RefreshTrustedLists
 
 
 @dataclass
@@ -74,28 +83,29 @@ def _configured(settings: Settings, server: Server, cache: Path, **trust: object
 
 
 def _local_fetch() -> Fetch:
-    return http_fetch(allowed_hosts=("127.0.0.1",), require_https=False)
+    return http_fetch(allowed_hosts=("127.0.0.1",))
+
+
+@pytest.fixture
+def published(pki: TestPki, server: Server, trusted_list_xml: bytes) -> Server:
+    """A LOTL pointing to a good list (DE), a tampered one (AT), one on a host not allowed
+    (FR, same server under the name ``localhost``) and to itself (EU)."""
+    tampered = trusted_list_xml.replace(b"Qualified TSA", b"Qualified TSB", 1)
+    assert tampered != trusted_list_xml
+    server.files["/tl-de.xml"] = trusted_list_xml
+    server.files["/tl-at.xml"] = tampered
+    server.files["/tl-fr.xml"] = trusted_list_xml
+    pointers = [
+        ("DE", server.url("/tl-de.xml"), "tlso"),
+        ("AT", server.url("/tl-at.xml"), "tlso"),
+        ("FR", server.url("/tl-fr.xml", host="localhost"), "tlso"),
+        ("EU", server.url("/lotl.xml"), "root"),
+    ]
+    server.files["/lotl.xml"] = make_lotl(pki, pointers, issued_at=TEST_LIST_ISSUED_AT)
+    return server
 
 
 class TestRefreshTrustedLists:
-    @pytest.fixture
-    def published(self, pki: TestPki, server: Server, trusted_list_xml: bytes) -> Server:
-        """A LOTL pointing to a good list (DE), a tampered one (AT), one on a host not allowed
-        (FR, same server under the name ``localhost``) and to itself (EU)."""
-        tampered = trusted_list_xml.replace(b"Qualified TSA", b"Qualified TSB", 1)
-        assert tampered != trusted_list_xml
-        server.files["/tl-de.xml"] = trusted_list_xml
-        server.files["/tl-at.xml"] = tampered
-        server.files["/tl-fr.xml"] = trusted_list_xml
-        pointers = [
-            ("DE", server.url("/tl-de.xml"), "tlso"),
-            ("AT", server.url("/tl-at.xml"), "tlso"),
-            ("FR", server.url("/tl-fr.xml", host="localhost"), "tlso"),
-            ("EU", server.url("/lotl.xml"), "root"),
-        ]
-        server.files["/lotl.xml"] = make_lotl(pki, pointers, issued_at=TEST_LIST_ISSUED_AT)
-        return server
-
     async def test_verified_lists_land_in_the_cache_and_the_others_are_skipped(
         self, settings: Settings, pki: TestPki, published: Server, tmp_path: Path
     ) -> None:
@@ -195,17 +205,18 @@ class TestHttpFetch:
 
         assert await _local_fetch()(server.url("/a.xml")) == b"<a/>"
 
-    async def test_given_http_then_it_is_refused_before_connecting(self, server: Server) -> None:
-        fetch = http_fetch(allowed_hosts=("127.0.0.1",))
+    async def test_given_http_off_the_loopback_host_then_it_is_refused_before_connecting(
+        self,
+    ) -> None:
+        fetch = http_fetch(allowed_hosts=("tl.example",))
 
         with pytest.raises(FetchRefused, match="not https"):
-            await fetch(server.url("/a.xml"))
-        assert server.requested == []
+            await fetch("http://tl.example/tl.xml")
 
     async def test_given_a_host_outside_the_allow_list_then_it_is_refused(
         self, server: Server
     ) -> None:
-        fetch = http_fetch(allowed_hosts=("127.0.0.1",), require_https=False)
+        fetch = http_fetch(allowed_hosts=("127.0.0.1",))
 
         with pytest.raises(FetchRefused, match="host not in allowed_hosts"):
             await fetch(server.url("/a.xml", host="localhost"))
@@ -223,7 +234,68 @@ class TestHttpFetch:
 
     async def test_given_a_body_over_the_limit_then_it_is_refused(self, server: Server) -> None:
         server.files["/big.xml"] = b"x" * 5000
-        fetch = http_fetch(allowed_hosts=("127.0.0.1",), require_https=False, max_bytes=4096)
+        fetch = http_fetch(allowed_hosts=("127.0.0.1",), max_bytes=4096)
 
         with pytest.raises(FetchRefused, match="larger than 4096 bytes"):
             await fetch(server.url("/big.xml"))
+
+
+class TestRefreshActor:
+    async def test_the_daily_job_follows_the_profile_and_trusts_only_the_eu_lotl_signers(
+        self,
+        settings: Settings,
+        published: Server,
+        tmp_path: Path,
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> None:
+        # Given a profile pointing at a LOTL that the test operator, not the EU, signed
+        configured = _configured(settings, published, tmp_path)
+        async with sessions() as session:
+            context = JobContext(
+                session=session,
+                clock=ManualClock(PKI_NOW),
+                settings=configured,
+                job_id=uuid.uuid4(),
+                attempt=1,
+            )
+
+            # When the job runs, then the LOTL is refused and nothing else is fetched or stored
+            with pytest.raises(TrustedListInvalid, match=r"lotl\.xml: signature not verified"):
+                await REFRESH_TRUSTED_LISTS.fn(context, RefreshTrustedLists())
+
+        assert published.requested == ["/lotl.xml"]
+        assert not (tmp_path / "lists").exists()
+        assert Periodic(REFRESH_TRUSTED_LISTS, timedelta(days=1)) in PERIODIC
+
+    async def test_given_an_unreachable_lotl_then_the_run_ends_with_a_warning_and_the_cache_stays(
+        self,
+        settings: Settings,
+        server: Server,
+        pki: TestPki,
+        tmp_path: Path,
+        sessions: async_sessionmaker[AsyncSession],
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        # Given a cached list, and a LOTL location that answers 404
+        xml_path, signers_path = cache_paths(tmp_path, "DE")
+        xml_path.parent.mkdir(parents=True)
+        xml_path.write_bytes(b"<cached/>")
+        signers_path.write_bytes(pki.pem(["tlso"]))
+        configured = _configured(settings, server, tmp_path)
+        async with sessions() as session:
+            context = JobContext(
+                session=session,
+                clock=ManualClock(PKI_NOW),
+                settings=configured,
+                job_id=uuid.uuid4(),
+                attempt=1,
+            )
+
+            # When the job runs
+            with caplog.at_level(logging.WARNING, logger="vergabe.signatures"):
+                await REFRESH_TRUSTED_LISTS.fn(context, RefreshTrustedLists())
+
+        # Then it says so, and the cached list stays
+        assert server.requested == ["/lotl.xml"]
+        assert "trusted lists not refreshed" in caplog.text
+        assert xml_path.read_bytes() == b"<cached/>"

@@ -182,6 +182,8 @@ class TestMailbox:
                 "VERGABE_DATA_DIR": str(settings.data_dir),
                 "VERGABE_SECRET_KEY": settings.secret_key,
                 "VERGABE_SMTP_URL": "smtp://localhost:25",
+                "VERGABE_SEAL_PKCS12": "/etc/vergabe/seal.p12",
+                "VERGABE_TSA_URL": "https://tsa.example/rfc3161",
                 "VERGABE_DATABASE_URL": settings.database.url,
             }
         )

@@ -101,6 +101,20 @@ class TestForm:
         assert 'hx-trigger="every 1s"' in result.text
         assert f'href="{location}"' in result.text  # reload without JavaScript
 
+    async def test_malformed_form_is_a_400_page_not_a_server_error(
+        self, client: LoopClient
+    ) -> None:
+        body = (
+            b'--xyz\r\nContent-Disposition: form-data; name="document"\r\n\r\n'
+            b"\x89PNG\r\n--xyz--\r\n"
+        )
+        response = await client.post(
+            PATH,
+            content=body,
+            headers={"content-type": "multipart/form-data; boundary=xyz", "accept": "text/html"},
+        )
+        assert response.status_code == 400
+
     async def test_unknown_check_is_a_404_page(self, client: LoopClient) -> None:
         response = await client.get(f"{PATH}/{'A' * 22}", headers={"accept": "text/html"})
         assert response.status_code == 404
