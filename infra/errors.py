@@ -173,6 +173,12 @@ def _on_refused_value(request: Request[Any, Any, Any], exc: DataError) -> Respon
     return problem_response(_problem(request, 422, detail, code="invalid"), request=request)
 
 
+def _on_undecodable(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    """A form field that is not UTF-8 text (Litestar's multipart parser raises): 400."""
+    detail = "The request body is not well-formed: a form field is not UTF-8 text."
+    return problem_response(_problem(request, 400, detail, code="malformed"), request=request)
+
+
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error(
         "unexpected error",
@@ -194,5 +200,6 @@ def exception_handlers() -> dict[type[Exception] | int, Callable[..., Response[A
         ValidationException: _on_validation_error,
         HTTPException: _on_http_error,
         DataError: _on_refused_value,
+        UnicodeDecodeError: _on_undecodable,
         Exception: _on_unexpected,
     }

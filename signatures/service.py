@@ -206,15 +206,9 @@ async def create_check(
     return check
 
 
-def _plain(value: object) -> object:
-    if isinstance(value, str):  # pyHanko's TextStringObject and other str subclasses
-        return str(value)
-    raise NotImplementedError(f"cannot encode {type(value).__name__}")
-
-
 def encode_report(report: DocumentReport) -> bytes:
     """The report as JSON (the stored report, the download, the CLI's ``--json``)."""
-    return msgspec.json.encode(report, enc_hook=_plain)
+    return msgspec.json.encode(report)
 
 
 async def get_check(session: AsyncSession, check_id: str) -> SignatureCheck:

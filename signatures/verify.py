@@ -94,6 +94,13 @@ class Verification:
     etsi_xml: bytes
 
 
+def _live(at: datetime) -> ValidationTimingInfo:
+    """A validation performed as of ``at`` (not a historical one)."""
+    return ValidationTimingInfo(
+        validation_time=at, best_signature_time=at, point_in_time_validation=False
+    )
+
+
 def _policy(trust: TrustStore, knowledge: LocalKnowledge) -> SignatureValidationSpec:
     """Hard-fail revocation checking with local data only; no fetching of any kind.
 
@@ -255,9 +262,7 @@ async def verify_pdf(
     reader = _open(document, limits)
     digest = hashlib.sha256(document).hexdigest()
     trailing = _TAIL.search(document) is None or _orphaned_tail(reader, document)
-    timing = ValidationTimingInfo(
-        validation_time=at, best_signature_time=at, point_in_time_validation=False
-    )
+    timing = _live(at)
     regular, doc_timestamps, broken = _read_signatures(reader)
 
     knowledge = _document_knowledge(reader)
@@ -360,9 +365,7 @@ async def verify_detached(
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise UnreadableDocument("not-cms") from exc
 
-    timing = ValidationTimingInfo(
-        validation_time=at, best_signature_time=at, point_in_time_validation=False
-    )
+    timing = _live(at)
     timestamped = _has_signature_timestamp(signer_info)
     spec = _policy(trust, _cms_knowledge(signed_data))
     level = Level.CADES_B_T if timestamped else Level.CADES_B_B

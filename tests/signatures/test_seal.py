@@ -50,27 +50,15 @@ from signatures.seal import (
     TokenKey,
     sealer_from_settings,
 )
-from signatures.trust import TrustedList, TrustStore, build_trust_store, load_trust_store
+from signatures.trust import TrustStore, load_trust_store
 from signatures.verify import verify_pdf
-from tests.signatures.factories import SIGNED_AT, make_pdf, sign_pdf
+from tests.signatures.factories import make_pdf, sign_pdf
 from tests.signatures.pki import PKI_NOW, REVOKED_SINCE, TestPki
-from tests.signatures.trusted_list import make_trusted_list
 
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
 TOKEN = "vergabe-seal"
 PIN = "4711-test"  # DEVELOPMENT/TEST PIN of a throwaway token
 P12_PASSWORD = "p12-test-only"
-
-
-@pytest.fixture(scope="module")
-def trust(pki: TestPki) -> TrustStore:
-    # TEMPORARY until tests/conftest.py provides the shared ``trust`` fixture: the same store,
-    # built from the test PKI's generated and signed trusted list.
-    listed = TrustedList(
-        xml=make_trusted_list(pki, issued_at=SIGNED_AT - timedelta(days=30)),
-        signers=(pki.cert("tlso"),),
-    )
-    return build_trust_store(trusted_lists=[listed], at=PKI_NOW)
 
 
 @pytest.fixture(scope="module")
