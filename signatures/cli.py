@@ -14,6 +14,7 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asn1crypto import x509
 
@@ -21,14 +22,9 @@ from infra.settings import Settings
 from signatures import service
 from signatures.errors import SignatureError
 from signatures.schemas import DocumentReport, SignatureResult, Verdict
-from signatures.trust import (
-    TrustedList,
-    TrustStore,
-    build_trust_store,
-    load_certificates,
-    load_trust_store,
-)
-from signatures.verify import Limits
+
+if TYPE_CHECKING:
+    from signatures.trust import TrustStore
 
 EXIT_ACCEPTED, EXIT_NOT_ACCEPTED, EXIT_UNUSABLE = 0, 1, 2
 EPILOG = (
@@ -78,6 +74,8 @@ def _moment(value: str | None) -> datetime:
 
 
 def _certificates(path: Path) -> list[x509.Certificate]:
+    from signatures.trust import load_certificates
+
     try:
         return list(load_certificates(_read(path)))
     except (ValueError, TypeError) as exc:
@@ -85,6 +83,8 @@ def _certificates(path: Path) -> list[x509.Certificate]:
 
 
 def _trust(args: argparse.Namespace, settings: Settings, at: datetime) -> TrustStore:
+    from signatures.trust import TrustedList, build_trust_store, load_trust_store
+
     if not args.trust_anchor and not args.trusted_list:
         return load_trust_store(settings, at=at)
     if len(args.trusted_list) != len(args.tl_signer):
@@ -135,13 +135,17 @@ def describe(report: DocumentReport) -> str:
 
 def verify_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``vergabe signatures verify``; returns the exit code."""
+    # pyHanko takes seconds to import: only this command loads it, not every ``vergabe`` call.
+    from signatures.checking import verify_document
+    from signatures.verify import Limits
+
     try:
         at = _moment(args.at)
         document = _read(args.file)
         signature = _read(args.detached) if args.detached is not None else None
         trust = _trust(args, settings, at)
         verification = asyncio.run(
-            service.verify_document(
+            verify_document(
                 document,
                 signature,
                 trust=trust,

@@ -2,7 +2,8 @@
 
 A request stores and hashes the upload and queues the job ``signatures.validate`` in the same
 transaction (:func:`create_check`); the job validates at its own present with the trust of that
-moment (:func:`run_check`); :func:`check_view` is what API, page and tests read. Files live in
+moment (:func:`signatures.checking.run_check`, kept apart so that the request side never loads
+pyHanko); :func:`check_view` is what API, page and tests read. Files live in
 ``<storage>/signature-checks/`` named by the check id, and are purged with their rows
 (:func:`purge_checks`). Nothing here commits: the request or the job owns the transaction.
 """
@@ -21,8 +22,6 @@ __all__ = [
     "encode_report",
     "get_check",
     "purge_checks",
-    "run_check",
-    "verify_document",
 ]
 
 import hashlib
@@ -45,8 +44,6 @@ from signatures.models import CheckStatus, SignatureCheck
 from signatures.repository import CheckRepository
 from signatures.schemas import DocumentReport
 from signatures.schemas_api import CheckProblem, CheckView, Status
-from signatures.trust import TrustStore
-from signatures.verify import Limits, Verification, verify_detached, verify_pdf
 
 VALIDATE = "signatures.validate"
 API_PATH = "/api/v1/signature-checks"
@@ -217,58 +214,6 @@ async def get_check(session: AsyncSession, check_id: str) -> SignatureCheck:
     if check is None:
         raise CheckNotFound("There is no signature check with this id (checks are kept a day).")
     return check
-
-
-async def verify_document(
-    document: bytes, signature: bytes | None, *, trust: TrustStore, at: datetime, limits: Limits
-) -> Verification:
-    """Validate a PDF, or ``document`` against its detached ``signature``, at ``at``."""
-    if signature is None:
-        return await verify_pdf(document, trust=trust, at=at, limits=limits)
-    return await verify_detached(document, signature, trust=trust, at=at, limits=limits)
-
-
-async def run_check(
-    session: AsyncSession,
-    check_id: str,
-    *,
-    files: CheckFiles,
-    now: datetime,
-    trust: TrustStore,
-    limits: Limits,
-) -> str:
-    """Validate a pending check at ``now`` and keep its report; idempotent.
-
-    Unreadable input ends the check as ``failed`` with the reason (no retry); any other error
-    propagates, so the job is retried.
-
-    Returns:
-        ``done``, ``failed``, ``skipped`` (already finished) or ``missing`` (purged).
-    """
-    check = await CheckRepository(session).get_for_update(check_id)
-    if check is None:
-        return "missing"
-    if check.status != CheckStatus.PENDING:
-        return "skipped"
-    document = await anyio.to_thread.run_sync(files.document(check_id).read_bytes)
-    signature = (
-        await anyio.to_thread.run_sync(files.signature(check_id).read_bytes)
-        if check.detached
-        else None
-    )
-    try:
-        verification = await verify_document(
-            document, signature, trust=trust, at=now, limits=limits
-        )
-    except UnreadableDocument as exc:
-        check.status = CheckStatus.FAILED
-        check.failure_reason, check.failure_de, check.failure_en = exc.reason, exc.de, exc.en
-    else:
-        check.status = CheckStatus.DONE
-        check.report = encode_report(verification.report).decode()
-        check.etsi_report = verification.etsi_xml
-    check.finished_at = now
-    return str(check.status)
 
 
 def check_view(check: SignatureCheck) -> CheckView:

@@ -12,16 +12,19 @@ import msgspec
 
 from infra.jobs.specs import ActorSpec, JobContext
 from signatures import service
-from signatures.trust import load_trust_store
-from signatures.verify import Limits
 
 log = logging.getLogger("vergabe.signatures")
 
 
 async def _validate(context: JobContext, payload: service.ValidateCheck) -> None:
+    # pyHanko takes seconds to import: loaded by the first validation, not at process start.
+    from signatures.checking import run_check
+    from signatures.trust import load_trust_store
+    from signatures.verify import Limits
+
     now = context.clock.now()
     trust = await asyncio.to_thread(load_trust_store, context.settings, at=now)
-    outcome = await service.run_check(
+    outcome = await run_check(
         context.session,
         payload.check_id,
         files=service.CheckFiles(context.settings.storage.root),

@@ -13,7 +13,6 @@ import logging
 import msgspec
 
 from infra.jobs.specs import ActorSpec, JobContext
-from signatures.trusted_lists import LotlUnavailable, http_fetch, refresh_trusted_lists
 
 log = logging.getLogger("vergabe.signatures")
 
@@ -23,6 +22,9 @@ class RefreshTrustedLists(msgspec.Struct, frozen=True):
 
 
 async def _refresh(context: JobContext, _payload: RefreshTrustedLists) -> None:
+    # pyHanko takes seconds to import: loaded by the daily run, not at process start.
+    from signatures.trusted_lists import LotlUnavailable, http_fetch, refresh_trusted_lists
+
     config = context.settings.profile.signatures
     try:
         summary = await refresh_trusted_lists(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from infra.jobs.models import Job
-from signatures import service
+from signatures import checking, service
 from signatures.errors import UnreadableDocument
 from signatures.models import CheckStatus, SignatureCheck
 from signatures.schemas import Verdict
@@ -68,7 +68,7 @@ async def _run(
     trust: TrustStore,
 ) -> str:
     async with sessions() as session, session.begin():
-        return await service.run_check(
+        return await checking.run_check(
             session, check_id, files=files, now=PKI_NOW, trust=trust, limits=LIMITS
         )
 

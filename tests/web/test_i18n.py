@@ -16,7 +16,12 @@ from litestar.testing import AsyncTestClient
 from infra.web.i18n import LOCALE_DIR, parse_accept_language, translations
 
 WEB = Path(LOCALE_DIR).parent
-PAGE_CODE = [WEB, WEB.parent / "identity" / "pages", WEB.parent / "mail"]
+PAGE_CODE = [
+    WEB,
+    WEB.parent / "identity" / "pages",
+    WEB.parent / "mail",
+    WEB.parent.parent / "signatures",
+]
 """Where page texts are marked: the web shell and the pages of the domains (see babel.cfg)."""
 H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
 
