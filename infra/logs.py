@@ -7,7 +7,13 @@ added to every record logged while serving it.
 
 from __future__ import annotations
 
-__all__ = ["JsonFormatter", "configure_logging", "current_request_id", "request_id_var"]
+__all__ = [
+    "JsonFormatter",
+    "ValidationStepsAsDebug",
+    "configure_logging",
+    "current_request_id",
+    "request_id_var",
+]
 
 import logging
 import sys
@@ -48,6 +54,22 @@ class JsonFormatter(logging.Formatter):
         return msgspec.json.encode(entry, enc_hook=str).decode()
 
 
+class ValidationStepsAsDebug(logging.Filter):
+    """pyHanko and pyhanko-certvalidator log the expected failure of an intermediate step of a
+    signature validation — the long-term process first trying the signature at the current
+    time, a revocation response too old for that — as a warning with a traceback, on every
+    ordinary check. The verdict and the report carry the outcome; the steps are debug detail.
+    """
+
+    _LIBRARIES = ("pyhanko.", "pyhanko_certvalidator.")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and record.name.startswith(self._LIBRARIES):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return True
+
+
 def configure_logging(level: str, fmt: str) -> None:
     """Send all logs to stderr in ``fmt`` (``json`` or ``text``) at ``level``."""
     handler = logging.StreamHandler(sys.stderr)
@@ -55,6 +77,7 @@ def configure_logging(level: str, fmt: str) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(ValidationStepsAsDebug())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -24,6 +24,7 @@ __all__ = [
     "signed_list",
 ]
 
+import functools
 import logging
 import threading
 from collections.abc import Generator, Iterable
@@ -112,7 +113,12 @@ class TrustStore:
     """Extra roots trusted as they are (no qualification follows from them)."""
 
     def trust_manager(self) -> TrustManager:
-        """A pyHanko trust manager over the trusted lists and the extra anchors."""
+        """A pyHanko trust manager over the trusted lists and the extra anchors (one per store:
+        it holds no state of a validation, and building it hashes every anchor)."""
+        return self._manager
+
+    @functools.cached_property
+    def _manager(self) -> TrustManager:
         return _TrustListsAndAnchors(self.registry, self.anchors)
 
 

@@ -40,7 +40,6 @@ from pyhanko.sign.validation.policy_decl import (
     RevocationInfoGatheringSpec,
     SignatureValidationSpec,
 )
-from pyhanko.sign.validation.report.tools import generate_report
 from pyhanko.sign.validation.status import PdfSignatureStatus, StandardCMSSignatureStatus
 from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
@@ -51,13 +50,14 @@ from pyhanko_certvalidator.policy_decl import (
 )
 from pyhanko_certvalidator.revinfo.archival import CRLContainer, OCSPContainer
 
-from signatures import reports
+from signatures import reports, speedups
 from signatures.errors import UnreadableDocument
 from signatures.schemas import DocumentReport, Level
 from signatures.trust import TrustStore
 from signatures.verdict import broken_signature, document_verdict, signature_result
 
 logger = logging.getLogger(__name__)
+speedups.install()
 
 _MIB = 1024 * 1024
 _TAIL = re.compile(rb"%%EOF[\x00\t\n\x0c\r ]*\Z")
@@ -228,11 +228,17 @@ async def _validate_embedded(
     knowledge: LocalKnowledge,
     timing: ValidationTimingInfo,
 ) -> tuple[ades.AdESBasicValidationResult[Any], str]:
-    spec = _policy(trust, _signature_knowledge(sig.signer_info, knowledge))
     sig.compute_integrity_info()
     if level is Level.PADES_B_LTA:
-        lta = PdfSignatureValidationSpec(signature_validation_spec=spec)
+        # The LTA process reads the DSS and the revocation-info attribute itself; handing it
+        # the document's knowledge as well would make it check every CRL and OCSP twice. Its
+        # proof-of-existence index needs each timestamp's coverage, not another analysis of
+        # the changes after it: those of this signature were analysed just above.
+        lta = PdfSignatureValidationSpec(
+            signature_validation_spec=_policy(trust, LocalKnowledge()), diff_policy=None
+        )
         return await ades.ades_lta_validation(sig, lta, timing_info=timing), "lta"
+    spec = _policy(trust, _signature_knowledge(sig.signer_info, knowledge))
     if level is Level.PADES_B_B:
         # pyHanko 0.38's basic process builds a plain CMS status on success, so the PDF
         # integrity facts are not passed in here; the caller reads them from ``sig``.
@@ -265,14 +271,18 @@ async def verify_pdf(
     timing = _live(at)
     regular, doc_timestamps, broken = _read_signatures(reader)
 
-    knowledge = _document_knowledge(reader)
+    knowledge: LocalKnowledge | None = None  # read on first need: the LTA process reads its own
     results = [broken_signature(name) for name in broken]
     xml_parts: list[str] = []
     for sig in regular:
         later = any(ts.signed_revision > sig.signed_revision for ts in doc_timestamps)
         level = _pades_level(sig, reader, later)
+        if knowledge is None and level is not Level.PADES_B_LTA:
+            knowledge = _document_knowledge(reader)
         try:
-            outcome, process = await _validate_embedded(sig, level, trust, knowledge, timing)
+            outcome, process = await _validate_embedded(
+                sig, level, trust, knowledge or LocalKnowledge(), timing
+            )
         except PdfDecodeLimitError as exc:
             raise UnreadableDocument("decode-limit") from exc
         results.append(
@@ -288,7 +298,7 @@ async def verify_pdf(
             )
         )
         try:
-            xml_parts.append(generate_report(sig, outcome))
+            xml_parts.append(reports.etsi_report(sig, outcome))
         except Exception:  # the XML report must never hide the verdict
             logger.exception("ETSI XML report failed for field %s", sig.field_name)
     report = document_verdict(

@@ -148,3 +148,25 @@ class TestConfigureLogging:
 
         (line,) = capsys.readouterr().err.splitlines()
         assert line.endswith("INFO vergabe.tests.configured plain")
+
+    def test_given_pyhanko_step_warnings_then_debug_and_hidden_at_info(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        configure_logging("INFO", "json")
+
+        logging.getLogger("pyhanko.sign.validation.ades").warning("current-time try failed")
+        logging.getLogger("pyhanko_certvalidator.validate").warning("stale OCSP")
+        logging.getLogger("pyhanko.sign.validation.ades").error("a real failure")
+
+        (line,) = capsys.readouterr().err.splitlines()
+        assert json.loads(line)["msg"] == "a real failure"
+
+    def test_given_debug_then_pyhanko_step_warnings_show_as_debug(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        configure_logging("DEBUG", "json")
+
+        logging.getLogger("pyhanko.sign.validation.ades").warning("current-time try failed")
+
+        (line,) = capsys.readouterr().err.splitlines()
+        assert json.loads(line)["level"] == "DEBUG"
