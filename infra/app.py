@@ -28,6 +28,8 @@ import infra.mail.models
 import infra.mail.pages
 import infra.web
 import infra.web.openapi
+import prequalification.controllers
+import prequalification.models  # the pre-qualification tables, known to migrations and tests
 import procurement.controllers
 import signatures.controllers
 import signatures.models  # the signature check table, known to migrations and tests
@@ -124,6 +126,7 @@ def create_app(
             InstanceController,
             *procurement.controllers.ROUTES,
             *signatures.controllers.routes(settings),
+            *prequalification.controllers.routes(settings),
             *infra.web.routes(settings),
             *infra.identity.pages.ROUTES,
             *signatures.pages.routes(settings),

@@ -83,11 +83,13 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     *,
     request: Request[Any, Any, Any] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> Response[Any]:
     """A response carrying ``problem`` as ``application/problem+json``.
 
     Given the ``request``, a browser asking for a page gets an HTML error page instead
-    (:func:`infra.web.errors.html_error_response`).
+    (:func:`infra.web.errors.html_error_response`). ``extensions`` are added as RFC 9457
+    extension members (``missing``, ``reason`` …); they never replace a standard member.
     """
     if request is not None:
         # Imported here: the web shell imports this module (through the HTTP middleware).
@@ -96,8 +98,11 @@ def problem_response(
         page = html_error_response(request, problem, headers or {})
         if page is not None:
             return page
+    body: Any = problem
+    if extensions:
+        body = {**extensions, **msgspec.to_builtins(problem)}
     return Response(
-        content=msgspec.json.encode(problem),
+        content=msgspec.json.encode(body, enc_hook=str),
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=dict(headers or {}),
@@ -127,7 +132,7 @@ def _on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respo
         title=exc.title,
         code=exc.code,
     )
-    return problem_response(problem, request=request)
+    return problem_response(problem, request=request, extensions=exc.extra)
 
 
 def _on_validation_error(

@@ -11,9 +11,11 @@ from __future__ import annotations
 __all__ = [
     "BUNDLED_PROFILES_DIR",
     "AwardRules",
+    "EvidenceType",
     "ExclusionRules",
     "Instance",
     "MinimumPeriods",
+    "Prequalification",
     "Profile",
     "ProfileError",
     "SignatureTrust",
@@ -33,6 +35,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 import msgspec
+
+from infra.profile_prequalification import EvidenceType, Prequalification
 
 BUNDLED_PROFILES_DIR = Path(__file__).parent / "profiles"
 EU_LOTL_URL = "https://ec.europa.eu/tools/lotl/eu-lotl.xml"
@@ -167,10 +171,12 @@ class AwardRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
 
 
 class SignatureTrust(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Where the trusted lists come from, and extra trust anchors (DESIGN.md §4).
+    """Where the trusted lists and the revocation data come from, and extra trust anchors
+    (DESIGN.md §4).
 
     The daily refresh fetches the EU list of the lists (LOTL) and, following only its pointers,
-    the national trusted lists; it never fetches a URL taken from a submitted document.
+    the national trusted lists; the hourly one fetches the listed CRLs. Neither ever fetches a
+    URL taken from a submitted document.
     """
 
     lotl_url: str = EU_LOTL_URL
@@ -187,6 +193,12 @@ class SignatureTrust(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
     trust_anchors: tuple[Path, ...] = ()
     """PEM files of extra roots trusted as they are (no qualification follows from them),
     relative to the profile file's directory."""
+    crl_urls: tuple[str, ...] = ()
+    """CRLs of the CAs the operator relies on, fetched by the hourly revocation refresh into the
+    trust cache; validation uses them besides the revocation data a document carries. Only URLs
+    on ``allowed_hosts`` are fetched (others are refused and logged); ``http://`` or
+    ``https://``, as CAs publish CRLs (they are signed, and checked against the issuer when a
+    signature is validated). Never taken from a submitted certificate."""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.lotl_url)
@@ -195,6 +207,10 @@ class SignatureTrust(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
             raise ValueError("lotl_url: must be an https:// URL (http:// only on loopback)")
         if parts.hostname not in self.allowed_hosts:
             raise ValueError(f"allowed_hosts: must contain the LOTL host {parts.hostname!r}")
+        for url in self.crl_urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"crl_urls: {url!r} is not an http:// or https:// URL")
 
 
 class Profile(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -206,6 +222,8 @@ class Profile(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
     standstill: Standstill
     exclusion: ExclusionRules
     award: AwardRules
+    prequalification: Prequalification
+    """The evidence catalogue and the certificate periods; every state decides its own."""
     signatures: SignatureTrust = msgspec.field(default_factory=SignatureTrust)
 
     def __post_init__(self) -> None:

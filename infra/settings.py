@@ -140,7 +140,7 @@ class SignatureSettings(msgspec.Struct, frozen=True, kw_only=True):
     max_decoded_stream_bytes: Count = 64 * 1024 * 1024
     """Largest size a single PDF stream may decompress to (pyHanko ``DecodeLimits``)."""
     trust_cache_dir: Path | None = None
-    """Where the daily refresh keeps verified trusted lists; default ``<data dir>/trust``."""
+    """Where the refreshes keep verified trusted lists and CRLs; default ``<data dir>/trust``."""
     seal_pkcs12: Path | None = None
     """PKCS#12 file holding the instance seal key and certificate chain."""
     seal_pkcs12_password: str = ""

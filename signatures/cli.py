@@ -1,7 +1,7 @@
 """``vergabe signatures verify``: check a signed file on the command line, offline.
 
-Without ``--trust-anchor`` or ``--trusted-list`` the instance's trust is used (profile anchors
-and the cached trusted lists); with them, only what is given. ``--json`` prints the
+Without ``--trust-anchor`` or ``--trusted-list`` the instance's trust is used (profile anchors,
+the cached trusted lists and CRLs); with them, only what is given. ``--json`` prints the
 :class:`~signatures.schemas.DocumentReport` as one JSON object; otherwise a summary in English.
 """
 

@@ -13,6 +13,13 @@ where nothing is configured, uses the generated seal of :mod:`signatures.devpki`
 
     sealer = sealer_from_settings(settings, clock=clock, trust=load_trust_store(settings, at=now))
     sealed = await sealer.seal(pdf, reason="Teilnahmebescheinigung", location="Bremen")
+    signature = await sealer.seal_detached(certificate_json)  # a .p7s beside the data
+
+Data that is not a PDF (the machine-readable form of a certificate) gets a detached CAdES
+signature instead (:meth:`Sealer.seal_detached`): a DER CMS SignedData with the
+signing-certificate-v2 attribute, a signature timestamp from the same authority, the seal chain
+and the revocation data for it and for the authority in the ``crls`` field, so that it, too,
+validates offline long after signing (B-LT in substance; the check reports CAdES-B-T).
 
 Build the sealer once per process (worker start) and share it; a seal costs a few tens of
 milliseconds of CPU (signing and the check) plus the authority's round trips, so seal in a job.
@@ -46,29 +53,30 @@ __all__ = [
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Protocol
 
-from asn1crypto import crl, ocsp, pem, x509
+from asn1crypto import cms, crl, ocsp, pem, x509
 from pkcs11 import PKCS11Error
 from pyhanko.config.pkcs11 import PKCS11PinEntryMode, PKCS11SignatureConfig, TokenCriteria
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
-from pyhanko.sign.general import SigningError
+from pyhanko.sign.general import SigningError, get_cms_hash_algo_for_mechanism
 from pyhanko.sign.pkcs11 import PKCS11SigningContext
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes, select_suitable_signing_md
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
-from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
 
 from infra.clock import Clock
 from infra.settings import Settings
 from signatures.devpki import DevelopmentSeal, development_seal
 from signatures.errors import SealingFailed, UnreadableDocument
-from signatures.schemas import Level, Verdict
+from signatures.schemas import DocumentReport, Level, Verdict
 from signatures.trust import TrustStore
-from signatures.verify import Limits, verify_pdf
+from signatures.verify import Limits, verify_detached, verify_pdf
 
 log = logging.getLogger("vergabe.signatures.seal")
 
@@ -79,6 +87,8 @@ DOCMDP = fields.MDPPerm.FILL_FORMS
 DEVELOPMENT_ANCHOR = Path("anchors") / "development-seal-root.pem"
 """Where, under the trust cache, development keeps its seal root as an extra anchor."""
 _TSA_TIMEOUT_SECONDS = 10
+_SEAL_KEY_USAGE = {"non_repudiation"}
+"""Key usage the seal certificate must allow (pyHanko's default for PDF signatures)."""
 
 
 @dataclass(frozen=True)
@@ -235,21 +245,31 @@ class Sealer:
         await self._check(sealed)
         return sealed
 
-    async def _sign(
-        self,
-        pdf: bytes,
-        signer: signers.Signer,
-        *,
-        at: datetime,
-        reason: str | None,
-        location: str | None,
-    ) -> bytes:
+    async def seal_detached(self, data: bytes) -> bytes:
+        """Seal ``data`` with a detached CAdES signature, check it and return it (DER CMS).
+
+        The signature carries the signing-certificate-v2 attribute, the signing time of the
+        clock, a signature timestamp from the authority, the seal chain, and the revocation data
+        for the seal chain and the authority (CRLs, OCSP answers) in the ``crls`` field.
+
+        Raises:
+            SealingFailed: The key, the authority or the revocation data failed, or the
+                signature did not validate as an accepted, timestamped CAdES signature.
+        """
+        at = self._clock.now()
+        async with self._key.open() as signer:
+            signature = await self._sign_detached(data, signer, at=at)
+        await self._check_detached(data, signature)
+        return signature
+
+    def _validation_context(self, signer: signers.Signer, at: datetime) -> ValidationContext:
+        """The context that collects the revocation data of the seal chain and the authority."""
         known = self._revocation(at) if self._revocation is not None else Revocations()
         chain = list(signer.cert_registry)
         # Anchoring our own chain here only lets pyHanko collect its revocation data; whether
         # the seal is trusted is decided by the check after sealing, with the caller's trust.
         own_roots = tuple(cert for cert in chain if cert.self_signed)
-        context = ValidationContext(
+        return ValidationContext(
             trust_manager=TrustStore(
                 registry=self._trust.registry, anchors=(*self._trust.anchors, *own_roots)
             ).trust_manager(),
@@ -260,6 +280,46 @@ class Sealer:
             revocation_mode="hard-fail",
             moment=at,
         )
+
+    async def _sign_detached(self, data: bytes, signer: signers.Signer, *, at: datetime) -> bytes:
+        context = self._validation_context(signer, at)
+        try:
+            # As the PDF signer does before signing: validating the seal chain and the
+            # authority's certificates gathers their revocation data into the context.
+            await CertificateValidator(
+                signer.signing_cert,
+                intermediate_certs=signer.cert_registry,
+                validation_context=context,
+            ).async_validate_usage(_SEAL_KEY_USAGE)
+            async for _path in self._timestamper.validation_paths(context):
+                pass
+            content = await signer.async_sign_general_data(
+                data,
+                _digest_algorithm(signer),
+                detached=True,
+                use_cades=True,
+                timestamper=self._timestamper,
+                signed_attr_settings=PdfCMSSignedAttributes(signing_time=at),
+            )
+            return _with_revocation(content, crls=context.crls, ocsps=context.ocsps)
+        except SealingFailed:
+            raise
+        except Exception as exc:  # pyHanko, the token and the authority raise many kinds
+            log.exception("detached sealing failed")
+            raise SealingFailed(f"the data could not be sealed: {_describe(exc)}") from exc
+        finally:
+            await context.aclose()
+
+    async def _sign(
+        self,
+        pdf: bytes,
+        signer: signers.Signer,
+        *,
+        at: datetime,
+        reason: str | None,
+        location: str | None,
+    ) -> bytes:
+        context = self._validation_context(signer, at)
         meta = signers.PdfSignatureMetadata(
             field_name=SEAL_FIELD,
             reason=reason,
@@ -294,21 +354,88 @@ class Sealer:
         except UnreadableDocument as exc:
             raise SealingFailed(f"the sealed document cannot be read back: {exc}") from exc
         report = verification.report
-        problems = [reason.en for reason in report.reasons]
-        if report.verdict is not Verdict.ACCEPTED:
-            problems.insert(0, f"verdict {report.verdict}")
-        elif len(report.signatures) != 1 or not report.signatures[0].certification:
-            problems.append("the seal is not the document's one certification signature")
-        elif report.signatures[0].level is not Level.PADES_B_LTA:
-            problems.append(f"the seal is {report.signatures[0].level}, not PAdES-B-LTA")
+        seals = report.signatures
+        if len(seals) != 1 or not seals[0].certification:
+            _insist("the sealed document", report, "it is not one certification signature")
+        elif seals[0].level is not Level.PADES_B_LTA:
+            _insist("the sealed document", report, f"it is {seals[0].level}, not PAdES-B-LTA")
         else:
-            return
-        log.error("a sealed document did not validate: %s", "; ".join(problems))
-        raise SealingFailed(
-            "the sealed document did not validate: " + "; ".join(problems),
-            verdict=str(report.verdict),
-            reasons=[reason.code for reason in report.reasons],
+            _insist("the sealed document", report, None)
+
+    async def _check_detached(self, data: bytes, signature: bytes) -> None:
+        """Validate the detached seal now, as any submitted one; raise unless accepted with a
+        signature timestamp."""
+        try:
+            verification = await verify_detached(
+                data, signature, trust=self._trust, at=self._clock.now(), limits=self._limits
+            )
+        except UnreadableDocument as exc:
+            raise SealingFailed(f"the detached seal cannot be read back: {exc}") from exc
+        report = verification.report
+        seals = report.signatures
+        if len(seals) != 1:
+            _insist("the detached seal", report, "it is not exactly one signature")
+        elif seals[0].level is Level.CADES_B_B:
+            _insist("the detached seal", report, "it has no signature timestamp")
+        else:
+            _insist("the detached seal", report, None)
+
+
+def _insist(what: str, report: DocumentReport, shape: str | None) -> None:
+    """Raise :class:`SealingFailed` unless ``report`` is accepted and ``shape`` names no flaw
+    in the seal's form."""
+    problems = [reason.en for reason in report.reasons]
+    if report.verdict is not Verdict.ACCEPTED:
+        problems.insert(0, f"verdict {report.verdict}")
+    elif shape is not None:
+        problems.append(shape)
+    else:
+        return
+    log.error("%s did not validate: %s", what, "; ".join(problems))
+    raise SealingFailed(
+        f"{what} did not validate: " + "; ".join(problems),
+        verdict=str(report.verdict),
+        reasons=[reason.code for reason in report.reasons],
+    )
+
+
+def _digest_algorithm(signer: signers.Signer) -> str:
+    """The signer's own digest if its mechanism fixes one, else one suited to its key (as the
+    PDF signer chooses)."""
+    try:
+        return get_cms_hash_algo_for_mechanism(signer.get_signature_mechanism_for_digest(None))
+    except ValueError:
+        assert signer.signing_cert is not None
+        return select_suitable_signing_md(signer.signing_cert.public_key)
+
+
+def _with_revocation(
+    content: cms.ContentInfo, *, crls: list[crl.CertificateList], ocsps: list[ocsp.OCSPResponse]
+) -> bytes:
+    """``content`` (a SignedData) as DER with the revocation data in its ``crls`` field.
+
+    The field lies outside what the seal and the timestamp sign, so it may be filled after
+    signing. OCSP answers go in as ``other`` revocation info, which makes it a version 5
+    SignedData (RFC 5652 §5.1).
+    """
+    # Parsed back from DER, the signed parts keep their encodings byte for byte.
+    parsed = cms.ContentInfo.load(content.dump())
+    signed: cms.SignedData = parsed["content"]
+    choices = [cms.RevocationInfoChoice(name="crl", value=item) for item in crls]
+    choices += [
+        cms.RevocationInfoChoice(
+            name="other",
+            value=cms.OtherRevocationInfoFormat(
+                {"other_rev_info_format": "ocsp_response", "other_rev_info": item}
+            ),
         )
+        for item in ocsps
+    ]
+    if choices:
+        signed["crls"] = cms.RevocationInfoChoices(choices)
+    if ocsps:
+        signed["version"] = "v5"
+    return bytes(parsed.dump())
 
 
 class _PdfSignerAt(signers.PdfSigner):
@@ -351,7 +478,7 @@ def sealer_from_settings(settings: Settings, *, clock: Clock, trust: TrustStore)
         )
         _install_anchor(settings.trust_cache_dir / DEVELOPMENT_ANCHOR, dev.root)
         if all(anchor.sha256 != dev.root.sha256 for anchor in trust.anchors):
-            trust = TrustStore(registry=trust.registry, anchors=(*trust.anchors, dev.root))
+            trust = replace(trust, anchors=(*trust.anchors, dev.root))
 
     key: SealKey
     if config.seal_pkcs12 is not None:

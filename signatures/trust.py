@@ -8,7 +8,10 @@ qualification (ETSI TS 119 615) — that also accepts the extra anchors as plain
 A trusted list counts only after its XAdES signature verified, at the validation time, against
 the signer certificates its pointer names (:func:`read_trusted_list`);
 pyHanko's own ``trust_list_to_registry`` ignores the validation time, hence the check here.
-:func:`load_trust_store` reads the cache the daily refresh fills (``signatures.trusted_lists``).
+:func:`load_trust_store` reads the cache the daily refresh fills (``signatures.trusted_lists``),
+and the CRLs the hourly refresh fetches from the profile's ``crl_urls`` (``signatures.revocation``):
+validation adds them to the revocation data a document carries. A CRL's signature is checked
+against its issuer when it is used, so it needs no check of its own here.
 """
 
 from __future__ import annotations
@@ -18,13 +21,17 @@ __all__ = [
     "TrustedList",
     "build_trust_store",
     "cache_paths",
+    "crl_cache_path",
+    "load_cached_crls",
     "load_certificates",
     "load_trust_store",
+    "read_crl",
     "read_trusted_list",
     "signed_list",
 ]
 
 import functools
+import hashlib
 import logging
 import threading
 from collections.abc import Generator, Iterable
@@ -33,6 +40,7 @@ from datetime import datetime
 from pathlib import Path
 
 from asn1crypto import pem, x509
+from asn1crypto.crl import CertificateList
 from cryptography.x509 import load_der_x509_certificate
 from pyhanko.generated.etsi.ts_119612 import TrustServiceStatusList
 from pyhanko.sign.validation.qualified.eutl_parse import read_qualified_service_definitions
@@ -111,6 +119,8 @@ class TrustStore:
     """Qualified CA and timestamp services from verified trusted lists."""
     anchors: tuple[x509.Certificate, ...] = ()
     """Extra roots trusted as they are (no qualification follows from them)."""
+    crls: tuple[CertificateList, ...] = ()
+    """CRLs from the allow-listed refresh, used besides the revocation data of each document."""
 
     def trust_manager(self) -> TrustManager:
         """A pyHanko trust manager over the trusted lists and the extra anchors (one per store:
@@ -220,13 +230,53 @@ def cache_paths(cache_dir: Path, territory: str) -> tuple[Path, Path]:
     """Where the refresh keeps a territory's list and the certificates allowed to sign it.
 
     Layout of ``settings.trust_cache_dir``: ``lists/<territory>.xml`` with
-    ``lists/<territory>.signers.pem``, and ``anchors/*.pem`` for extra roots an operator (or the
-    development seal) puts there.
+    ``lists/<territory>.signers.pem``, ``anchors/*.pem`` for extra roots an operator (or the
+    development seal) puts there, and ``crls/*.crl`` (:func:`crl_cache_path`).
     """
     return (
         cache_dir / "lists" / f"{territory}.xml",
         cache_dir / "lists" / f"{territory}.signers.pem",
     )
+
+
+def crl_cache_path(cache_dir: Path, url: str) -> Path:
+    """Where the revocation refresh keeps the CRL published at ``url`` (DER):
+    ``crls/<sha256 of the URL>.crl``."""
+    return cache_dir / "crls" / f"{hashlib.sha256(url.encode()).hexdigest()}.crl"
+
+
+def read_crl(data: bytes) -> CertificateList:
+    """A CRL from DER or PEM (``X509 CRL``), every field parsed once to be sure it can be.
+
+    Raises:
+        ValueError: the data is not exactly one CRL.
+    """
+    try:
+        der = data
+        if pem.detect(data):
+            kind, _, der = pem.unarmor(data)
+            if kind != "X509 CRL":
+                raise ValueError(f"a PEM {kind!r} block")
+        # Parse a throwaway copy in full (asn1crypto parses lazily); the one returned stays
+        # lazy, so that a large CRL is not held twice, as ASN.1 and as Python values.
+        _ = CertificateList.load(der, strict=True).native
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+        raise ValueError(f"not a CRL: {exc}") from exc
+    return CertificateList.load(der)
+
+
+def load_cached_crls(directory: Path) -> tuple[CertificateList, ...]:
+    """Every CRL in ``directory`` (``*.crl``); an unreadable file is left out and logged.
+
+    Whether a CRL is fresh and authentic is decided when a signature is validated.
+    """
+    crls: list[CertificateList] = []
+    for path in sorted(directory.glob("*.crl")):
+        try:
+            crls.append(read_crl(path.read_bytes()))
+        except (OSError, ValueError) as exc:
+            log.error("CRL left out", extra={"path": str(path), "error": str(exc)})
+    return tuple(crls)
 
 
 _FileKey = tuple[int, int, int]
@@ -237,8 +287,18 @@ def _file_key(path: Path) -> _FileKey:
     return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
+def _directory_key(directory: Path, pattern: str) -> tuple[tuple[str, _FileKey], ...]:
+    keys = []
+    for path in sorted(directory.glob(pattern)):
+        try:
+            keys.append((path.name, _file_key(path)))
+        except OSError:  # removed since the listing
+            continue
+    return tuple(keys)
+
+
 class _Loader:
-    """Parsed lists and anchors by file identity, so that loading again costs ~nothing.
+    """Parsed lists, anchors and CRLs by file identity, so that loading again costs ~nothing.
 
     A list's verdict depends on its bytes and on which of its signer certificates are valid at
     the validation time (signxml uses the time for nothing else), so that is the cache key.
@@ -248,6 +308,7 @@ class _Loader:
         self._lock = threading.Lock()
         self._certs: dict[Path, tuple[_FileKey, tuple[x509.Certificate, ...]]] = {}
         self._lists: dict[Path, tuple[object, tuple[Service, ...]]] = {}
+        self._crls: tuple[object, tuple[CertificateList, ...]] | None = None
         self._store: tuple[object, TrustStore] | None = None
 
     def certificates(self, path: Path) -> tuple[_FileKey, tuple[x509.Certificate, ...]]:
@@ -276,8 +337,19 @@ class _Loader:
             self._lists[path] = cached
         return cached
 
+    def crls(self, directory: Path) -> tuple[object, tuple[CertificateList, ...]]:
+        """All CRLs of ``directory``, read again whenever one of its files changed."""
+        key = (directory, _directory_key(directory, "*.crl"))
+        if self._crls is None or self._crls[0] != key:
+            self._crls = key, load_cached_crls(directory)
+        return self._crls
+
     def load(
-        self, anchor_files: Iterable[Path], list_files: Iterable[Path], at: datetime
+        self,
+        anchor_files: Iterable[Path],
+        list_files: Iterable[Path],
+        crl_dir: Path,
+        at: datetime,
     ) -> TrustStore:
         with self._lock:
             anchors: list[tuple[object, tuple[x509.Certificate, ...]]] = []
@@ -292,13 +364,14 @@ class _Loader:
                     lists.append(self.trusted_list(path, at))
                 except (OSError, ValueError) as exc:
                     log.error("trusted list left out", extra={"path": str(path), "error": str(exc)})
-            key = (tuple(k for k, _ in anchors), tuple(k for k, _ in lists))
+            crls_key, crls = self.crls(crl_dir)
+            key = (tuple(k for k, _ in anchors), tuple(k for k, _ in lists), crls_key)
             if self._store is None or self._store[0] != key:
                 registry = TSPRegistry()
                 for _, services in lists:
                     _register(registry, services)
                 certs = tuple(cert for _, group in anchors for cert in group)
-                self._store = key, TrustStore(registry=registry, anchors=certs)
+                self._store = key, TrustStore(registry=registry, anchors=certs, crls=crls)
             return self._store[1]
 
 
@@ -306,11 +379,12 @@ _LOADER = _Loader()
 
 
 def load_trust_store(settings: Settings, *, at: datetime) -> TrustStore:
-    """The anchors of the profile and the cache, and every cached list that verifies at ``at``.
+    """The anchors of the profile and the cache, every cached list that verifies at ``at``, and
+    the cached CRLs.
 
     A list that does not verify is left out and logged, never trusted. Unchanged files are not
-    read again; the first call after a refresh verifies the new lists (seconds, so call it from
-    a worker thread, not the event loop).
+    read again; the first call after a refresh verifies the new lists and reads the new CRLs
+    (seconds, so call it from a worker thread, not the event loop).
     """
     cache_dir = settings.trust_cache_dir
     anchor_files = [
@@ -318,4 +392,4 @@ def load_trust_store(settings: Settings, *, at: datetime) -> TrustStore:
         *sorted((cache_dir / "anchors").glob("*.pem")),
     ]
     list_files = sorted((cache_dir / "lists").glob("*.xml"))
-    return _LOADER.load(anchor_files, list_files, at)
+    return _LOADER.load(anchor_files, list_files, cache_dir / "crls", at)

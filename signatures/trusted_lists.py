@@ -20,6 +20,7 @@ __all__ = [
     "http_fetch",
     "read_lotl",
     "refresh_trusted_lists",
+    "write_atomically",
 ]
 
 import logging
@@ -115,14 +116,22 @@ def http_fetch(
     max_bytes: int = MAX_LIST_BYTES,
     timeout: float = 60.0,
     max_redirects: int = 3,
+    plain_http: bool = False,
 ) -> Fetch:
     """The production fetcher: allowed hosts only (redirects too), bounded size, and https
-    (``http://`` only on the loopback host, for a local mirror; as the profile allows)."""
+    (``http://`` only on the loopback host, for a local mirror; as the profile allows).
+
+    Args:
+        plain_http: allow ``http://`` on every allowed host. For CRLs only: CAs publish them
+            over plain HTTP (RFC 5280 §4.2.1.13), and each is signed and checked against its
+            issuer when a signature is validated.
+    """
+    schemes = ("https", "http") if plain_http else ("https",)
 
     def check(url: str) -> None:
         parts = urlsplit(url)
         loopback = parts.scheme == "http" and parts.hostname in _LOOPBACK
-        if parts.scheme != "https" and not loopback:
+        if parts.scheme not in schemes and not loopback:
             raise FetchRefused(f"{url}: not https")
         if parts.hostname not in allowed_hosts:
             raise FetchRefused(f"{url}: host not in allowed_hosts")
@@ -150,7 +159,8 @@ def http_fetch(
     return fetch
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old file or the new, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -243,8 +253,8 @@ async def _store(
         return exc.detail
     xml_path, signers_path = cache_paths(cache_dir, pointer.territory)
     armored = b"".join(pem.armor("CERTIFICATE", cert.dump()) for cert in pointer.signers)
-    _write_atomically(signers_path, armored)
-    _write_atomically(xml_path, xml)
+    write_atomically(signers_path, armored)
+    write_atomically(xml_path, xml)
     return None
 
 

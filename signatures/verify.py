@@ -1,10 +1,11 @@
 """Verify the signatures in a PDF (PAdES) or a detached CAdES signature (DESIGN.md §4).
 
 The ETSI EN 319 102-1 process is chosen by level: basic for B-B, with-time for B-T and B-LT
-(the signature timestamp proves existence, revocation data comes from the document), and LTA
-only when a document timestamp follows the signature. Validation is offline: revocation data
-comes only from the document (and the trust store); no URL found in a submitted certificate or
-document is ever fetched, and revocation checking never soft-fails. The per-signature findings
+(the signature timestamp proves existence), and LTA only when a document timestamp follows the
+signature. Validation is offline: revocation data comes only from the document and from the
+trust store, whose CRLs the allow-listed refresh fetched (:mod:`signatures.revocation`); no URL
+found in a submitted certificate or document is ever fetched, and revocation checking never
+soft-fails. The per-signature findings
 are turned into one verdict by :mod:`signatures.verdict`.
 """
 
@@ -15,7 +16,7 @@ __all__ = ["Limits", "Verification", "verify_detached", "verify_pdf"]
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from io import BytesIO
 from typing import Any
@@ -104,6 +105,7 @@ def _live(at: datetime) -> ValidationTimingInfo:
 def _policy(trust: TrustStore, knowledge: LocalKnowledge) -> SignatureValidationSpec:
     """Hard-fail revocation checking with local data only; no fetching of any kind.
 
+    The local data is ``knowledge`` (from the document) plus the trust store's CRLs.
     Revocation data counts while it is fresh (between its ``thisUpdate`` and ``nextUpdate``).
     Past that, only a B-LTA document timestamp proves it was valid at signing time; a B-T or
     B-LT signature checked later then is INDETERMINATE (TRY_LATER) — review, not accept.
@@ -117,6 +119,11 @@ def _policy(trust: TrustStore, knowledge: LocalKnowledge) -> SignatureValidation
     certificates = CertValidationPolicySpec(
         trust_manager=trust.trust_manager(), revinfo_policy=revocation
     )
+    if trust.crls:
+        knowledge = replace(
+            knowledge,
+            known_crls=[*knowledge.known_crls, *(CRLContainer(crl) for crl in trust.crls)],
+        )
     return SignatureValidationSpec(
         cert_validation_policy=certificates,
         revinfo_gathering_policy=RevocationInfoGatheringSpec(

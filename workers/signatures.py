@@ -1,12 +1,19 @@
-"""Signature actors: the daily refresh of the trusted lists (DESIGN.md §4).
+"""Signature actors: the daily refresh of the trusted lists, the hourly one of the CRLs
+(DESIGN.md §4).
 
 An unreachable LOTL ends the run with a warning (the cache stays); a LOTL that does not verify
-fails the job, so that the operator sees it.
+fails the job, so that the operator sees it. A CRL that cannot be refreshed is logged and its
+cached copy stays; the other URLs are refreshed all the same.
 """
 
 from __future__ import annotations
 
-__all__ = ["REFRESH_TRUSTED_LISTS", "RefreshTrustedLists"]
+__all__ = [
+    "REFRESH_REVOCATION",
+    "REFRESH_TRUSTED_LISTS",
+    "RefreshRevocation",
+    "RefreshTrustedLists",
+]
 
 import logging
 
@@ -49,4 +56,29 @@ async def _refresh(context: JobContext, _payload: RefreshTrustedLists) -> None:
 
 REFRESH_TRUSTED_LISTS = ActorSpec(
     name="signatures.refresh_trusted_lists", payload_type=RefreshTrustedLists, fn=_refresh
+)
+
+
+class RefreshRevocation(msgspec.Struct, frozen=True):
+    """No arguments: each run fetches the profile's ``crl_urls``."""
+
+
+async def _refresh_revocation(context: JobContext, _payload: RefreshRevocation) -> None:
+    # pyHanko takes seconds to import: loaded by the run, not at process start.
+    from signatures.revocation import refresh_revocation_data
+
+    summary = await refresh_revocation_data(context.settings, now=context.clock.now())
+    log.info(
+        "CRLs refreshed",
+        extra={
+            "stored": list(summary.stored),
+            "unchanged": len(summary.unchanged),
+            "skipped": [f"{item.url}: {item.reason}" for item in summary.skipped],
+            "removed": list(summary.removed),
+        },
+    )
+
+
+REFRESH_REVOCATION = ActorSpec(
+    name="signatures.refresh_revocation", payload_type=RefreshRevocation, fn=_refresh_revocation
 )

@@ -48,7 +48,13 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 Secret = Annotated[str, msgspec.Meta(min_length=16, max_length=200)]
 
-SCOPES = ("organisation:read", "tenders:read", "tenders:write", "bids:write")
+SCOPES = (
+    "organisation:read",
+    "tenders:read",
+    "tenders:write",
+    "bids:write",
+    "prequalification:read",
+)
 """What an API token may be allowed; checked by the guards of each operation."""
 
 

@@ -218,9 +218,22 @@ class TestSignatureTrust:
         assert trust.territories == ()
         assert {"ec.europa.eu", "tl.bundesnetzagentur.de"} <= set(trust.allowed_hosts)
         assert trust.trust_anchors == ()
+        assert trust.crl_urls == ()
+
+    def test_given_crl_urls_then_they_are_kept_in_order(self, tmp_path: Path) -> None:
+        urls = '["http://crl.ca.example/ca.crl", "https://crl.ca.example/root.crl"]'
+        path = _write(tmp_path, _edited("crl_urls = []", f"crl_urls = {urls}"))
+
+        trust = load_profile(str(path)).signatures
+
+        assert trust.crl_urls == (
+            "http://crl.ca.example/ca.crl",
+            "https://crl.ca.example/root.crl",
+        )
 
     def test_given_no_section_then_only_the_lotl_host_is_allowed(self, tmp_path: Path) -> None:
-        without = BREMEN_TOML[: BREMEN_TOML.index("\n# Trusted lists")] + "\n"
+        start = BREMEN_TOML.index("\n# Trusted lists")
+        without = BREMEN_TOML[:start] + BREMEN_TOML[BREMEN_TOML.index("\n# Pre-qualification") :]
 
         trust = load_profile(str(_write(tmp_path, without))).signatures
 
@@ -259,6 +272,13 @@ class TestSignatureTrust:
                 "key signatures.allowed_hosts: must contain the LOTL host 'lotl.example'",
             ),
             ('"ec.europa.eu", "www', '"EC.europa.eu", "www', "key signatures.allowed_hosts[0]"),
+            (
+                "crl_urls = []",
+                'crl_urls = ["ldap://ldap.ca.example/cn=CA?certificateRevocationList"]',
+                "key signatures.crl_urls: 'ldap://ldap.ca.example/cn=CA?certificateRevocationList'"
+                " is not an http:// or https:// URL",
+            ),
+            ("crl_urls = []", 'crl_urls = "http://crl.ca.example/ca.crl"', "signatures.crl_urls"),
         ],
     )
     def test_given_a_wrong_value_then_the_error_names_the_key(

@@ -32,7 +32,7 @@ from signatures.trusted_lists import read_lotl
 from tests.signatures.pki import PKI_NOW, TestPki
 from tests.signatures.trusted_list import TEST_LIST_ISSUED_AT, make_trusted_list
 
-GENUINE = Path("/work/shared/standards/eu-trusted-lists")
+GENUINE = Path(__file__).resolve().parents[1] / "data" / "eu-trusted-lists"
 LOTL_ISSUED = datetime(2026, 5, 22, 13, 16, 35, tzinfo=UTC)
 """ListIssueDateTime of the genuine eu-lotl.xml."""
 BE_ISSUED = datetime(2026, 6, 15, 15, 0, tzinfo=UTC)

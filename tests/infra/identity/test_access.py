@@ -81,6 +81,22 @@ def admins(_kind: str) -> frozenset[str]:
     return ADMIN
 
 
+def company_people(kind: str) -> frozenset[str]:
+    """A company's owners and members in person (pre-qualification applications)."""
+    return frozenset({"owner", "member"}) if kind == "supplier" else frozenset()
+
+
+def authority_officers(_kind: str) -> frozenset[str]:
+    """Officers of any authority pass the guard; the office check is the handler's (403 with
+    its own code, which counts as reached here)."""
+    return frozenset({"officer", "other_officer"})
+
+
+def authority_people(_kind: str) -> frozenset[str]:
+    """Anyone of an authority (the register's question during a procedure)."""
+    return frozenset({"authority_admin", "officer", "other_officer"})
+
+
 ACCESS = {
     "health_live": everyone,
     "health_ready": everyone,
@@ -116,6 +132,31 @@ ACCESS = {
     "admin_authority_create": admins,
     "admin_organisation_list": admins,
     "admin_user_list": admins,
+    "admin_pq_office_designate": admins,
+    "pq_catalogue": everyone,
+    "pq_application_create": company_people,
+    "pq_application_list": company_people,
+    "pq_application_get": company_people,
+    "pq_application_submit": company_people,
+    "pq_evidence_upload": company_people,
+    "pq_evidence_withdraw": company_people,
+    "pq_evidence_document": company_people,
+    "pq_declaration_put": company_people,
+    "pq_declaration_espd": company_people,
+    "pq_queue": authority_officers,
+    "pq_review_get": authority_officers,
+    "pq_review_evidence_document": authority_officers,
+    "pq_review_start": authority_officers,
+    "pq_review_evidence_decide": authority_officers,
+    "pq_review_declaration_decide": authority_officers,
+    "pq_review_request_changes": authority_officers,
+    "pq_review_approve": authority_officers,
+    "pq_review_reject": authority_officers,
+    "pq_certificate_revoke": authority_officers,
+    "pq_certificate_document": everyone,
+    "pq_register_search": everyone,
+    "pq_verify": everyone,
+    "pq_qualification": authority_people,
 }
 LAST = ("auth_logout", "auth_logout_everywhere")  # they end the caller's session
 
