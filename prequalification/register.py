@@ -12,6 +12,7 @@ __all__ = [
     "CertificateEntry",
     "Qualification",
     "Verification",
+    "certificate_by_number",
     "qualification_at",
     "search",
     "verify",
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from infra.identity.models import Organisation
 from infra.profile import Profile
 from prequalification import applications, certificates
+from prequalification.errors import CertificateNotFound
 from prequalification.models import Certificate, CertificateScope, CertificateStatus
 
 
@@ -184,6 +186,18 @@ async def search(  # the register's filters, each optional
         )
         for certificate, organisation in rows
     ]
+
+
+async def certificate_by_number(session: AsyncSession, number: str) -> Certificate:
+    """The certificate ``number`` (any case); :class:`CertificateNotFound` otherwise."""
+    found = (
+        await session.scalars(
+            select(Certificate).where(Certificate.number == number.strip().upper()[:40])
+        )
+    ).first()
+    if found is None:
+        raise CertificateNotFound("There is no certificate with this number.")
+    return found
 
 
 async def verify(

@@ -284,14 +284,19 @@ async def verify_pdf(
     for sig in regular:
         later = any(ts.signed_revision > sig.signed_revision for ts in doc_timestamps)
         level = _pades_level(sig, reader, later)
-        if knowledge is None and level is not Level.PADES_B_LTA:
-            knowledge = _document_knowledge(reader)
         try:
+            if knowledge is None and level is not Level.PADES_B_LTA:
+                knowledge = _document_knowledge(reader)
             outcome, process = await _validate_embedded(
                 sig, level, trust, knowledge or LocalKnowledge(), timing
             )
         except PdfDecodeLimitError as exc:
             raise UnreadableDocument("decode-limit") from exc
+        except (PdfError, ValueError, TypeError, KeyError) as exc:
+            # pyHanko parses the document's revocation-data store (DSS) eagerly: a malformed
+            # CRL, OCSP response or certificate in it is a damaged document, not a crash.
+            logger.info("revocation data of the document cannot be read", exc_info=True)
+            raise UnreadableDocument("corrupt") from exc
         results.append(
             signature_result(
                 outcome,

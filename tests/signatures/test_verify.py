@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 
 import pytest
 from lxml import etree
@@ -34,8 +37,70 @@ def document() -> bytes:
 
 @pytest.fixture(scope="module")
 def anchors_only(pki: TestPki) -> TrustStore:
-    """Trusts the test root as a plain anchor: no trusted list, so nothing is qualified."""
+    """Trusts the test root as a plain anchor: no trusted list, so nothing is confirmed as
+    qualified (a certificate's own claim gives at most AdESig-QC / AdESeal-QC)."""
     return TrustStore(anchors=(pki.root,))
+
+
+def pdf_with_object_stream(filler: int) -> bytes:
+    """A one-page PDF whose catalog, pages, form and font sit in one Flate object stream that
+    also holds an unreferenced hex string of ``filler`` zeros: a stream a reader must inflate
+    to reach the document, inflating to ~``filler`` bytes from ~``filler / 1000``."""
+    packed = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /AcroForm 5 0 R >>",
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 6 0 R >> >> >>",
+        5: b"<< /Fields [] >>",
+        6: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        7: b"<" + b"0" * filler + b">",
+    }
+    index = b""
+    objects = b""
+    for number, body in packed.items():
+        index += b"%d %d " % (number, len(objects))
+        objects += body + b"\n"
+    data = zlib.compress(index + b"\n" + objects, 9)
+    content = b"BT /F1 18 Tf 72 720 Td (Angebot) Tj ET"
+    out = BytesIO()
+    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {4: out.tell()}
+    out.write(
+        b"4 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (len(content), content)
+    )
+    offsets[8] = out.tell()
+    out.write(
+        b"8 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (len(packed), len(index) + 1, len(data))
+        + data
+        + b"\nendstream\nendobj\n"
+    )
+    offsets[9] = out.tell()
+    rows = [struct.pack(">BIH", 0, 0, 65535)]
+    for number in range(1, 10):
+        if number in packed:
+            rows.append(struct.pack(">BIH", 2, 8, list(packed).index(number)))
+        else:
+            rows.append(struct.pack(">BIH", 1, offsets[number], 0))
+    xref = b"".join(rows)
+    out.write(
+        b"9 0 obj\n<< /Type /XRef /Size 10 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n"
+        % len(xref)
+        + xref
+        + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % offsets[9]
+    )
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def inflating(pki: TestPki) -> bytes:
+    """A B-LT signed PDF whose original revision keeps its objects in a 3 MiB object stream.
+
+    The change analysis of the DSS revision after the signature reads the signed revision's
+    objects, so validation must inflate that stream. 3 MiB stays under pyHanko's own limit for
+    object streams (4 MiB at this ratio), so only :class:`Limits` decides here.
+    """
+    return sign_pdf(pki, pdf_with_object_stream(3 * 1024 * 1024), level="B-LT")
 
 
 class TestLevels:
@@ -108,10 +173,42 @@ class TestQualification:
     async def test_given_only_an_anchor_then_advanced_not_qualified(
         self, pki: TestPki, anchors_only: TrustStore, document: bytes
     ) -> None:
+        # signer-qes declares QcCompliance, QcSSCD and QcType esign (tests/signatures/pki.py).
+        # Without a trusted list confirming that, the claim makes an advanced signature with a
+        # certificate that claims to be qualified (AdESig-QC), never a qualified one (QESig).
         result = await verify_pdf(sign_pdf(pki, document), trust=anchors_only, at=PKI_NOW)
 
         assert result.report.verdict is Verdict.ACCEPTED
-        assert result.report.signatures[0].label is Label.ADESIG
+        assert result.report.signatures[0].label is Label.ADESIG_QC
+
+    @pytest.mark.parametrize(
+        ("signer", "label"),
+        [
+            ("seal", Label.ADESEAL_QC),  # QcCompliance, QcSSCD, QcType eseal
+            ("signer-adv", Label.ADESIG),  # no QCStatements at all
+        ],
+    )
+    async def test_given_only_an_anchor_then_the_certificate_names_seal_and_claim(
+        self, pki: TestPki, anchors_only: TrustStore, document: bytes, signer: str, label: Label
+    ) -> None:
+        result = await verify_pdf(
+            sign_pdf(pki, document, signer=signer), trust=anchors_only, at=PKI_NOW
+        )
+
+        assert result.report.verdict is Verdict.ACCEPTED
+        assert result.report.signatures[0].label is label
+
+    async def test_given_b_lt_and_the_trusted_list_then_qesig(
+        self, pki: TestPki, trust: TrustStore, document: bytes
+    ) -> None:
+        signed = sign_pdf(pki, document, level="B-LT")
+
+        result = await verify_pdf(signed, trust=trust, at=SIGNED_AT + timedelta(hours=1))
+
+        assert result.report.verdict is Verdict.ACCEPTED
+        (signature,) = result.report.signatures
+        assert signature.process == "with-time"
+        assert signature.label is Label.QESIG
 
     async def test_given_a_non_qualified_signer_then_adesig(
         self, pki: TestPki, trust: TrustStore, document: bytes
@@ -265,23 +362,71 @@ class TestEdgeRules:
 
         assert caught.value.reason == "too-large"
 
+    async def test_given_a_stream_inflating_past_the_limit_then_decode_limit(
+        self, anchors_only: TrustStore, inflating: bytes
+    ) -> None:
+        limits = Limits(max_decoded_bytes=64 * 1024)
+        assert len(inflating) < 64 * 1024  # small on disk, 3 MiB once inflated
+
+        with pytest.raises(UnreadableDocument) as caught:
+            await verify_pdf(
+                inflating, trust=anchors_only, at=SIGNED_AT + timedelta(hours=1), limits=limits
+            )
+
+        assert caught.value.reason == "decode-limit"
+        assert caught.value.status_code == 422
+
+    async def test_given_the_same_stream_within_the_limit_then_validated(
+        self, anchors_only: TrustStore, inflating: bytes
+    ) -> None:
+        result = await verify_pdf(
+            inflating, trust=anchors_only, at=SIGNED_AT + timedelta(hours=1), limits=Limits()
+        )
+
+        assert result.report.verdict is Verdict.ACCEPTED
+        assert result.report.signatures[0].level is Level.PADES_B_LT
+
+    async def test_given_a_zip_bomb_then_decode_limit_even_with_the_default_limits(
+        self, trust: TrustStore
+    ) -> None:
+        bomb = pdf_with_object_stream(50_000_000)  # ~50 KB on disk
+
+        with pytest.raises(UnreadableDocument) as caught:
+            await verify_pdf(bomb, trust=trust, at=PKI_NOW)
+
+        assert len(bomb) < 100_000
+        assert caught.value.reason == "decode-limit"
+
 
 class TestDetachedCades:
-    async def test_given_a_detached_signature_then_accepted(
-        self, pki: TestPki, anchors_only: TrustStore, document: bytes
+    async def test_given_a_detached_signature_and_the_trusted_list_then_accepted_as_qesig(
+        self, pki: TestPki, trust: TrustStore, document: bytes
     ) -> None:
         signature = sign_cades_detached(pki, document)
+
+        result = await verify_detached(
+            document, signature, trust=trust, at=SIGNED_AT + timedelta(hours=1)
+        )
+
+        assert result.report.verdict is Verdict.ACCEPTED
+        (only,) = result.report.signatures
+        assert only.level is Level.CADES_B_T
+        assert only.process == "with-time"
+        assert only.coverage is Coverage.DETACHED
+        assert only.field is None
+        assert only.label is Label.QESIG
+
+    async def test_given_a_detached_seal_and_only_an_anchor_then_adeseal_qc(
+        self, pki: TestPki, anchors_only: TrustStore, document: bytes
+    ) -> None:
+        signature = sign_cades_detached(pki, document, signer="seal")
 
         result = await verify_detached(
             document, signature, trust=anchors_only, at=SIGNED_AT + timedelta(hours=1)
         )
 
         assert result.report.verdict is Verdict.ACCEPTED
-        (only,) = result.report.signatures
-        assert only.level is Level.CADES_B_T
-        assert only.coverage is Coverage.DETACHED
-        assert only.field is None
-        assert only.label is Label.ADESIG
+        assert result.report.signatures[0].label is Label.ADESEAL_QC
 
     async def test_given_the_document_changed_then_rejected(
         self, pki: TestPki, trust: TrustStore, document: bytes
@@ -330,3 +475,36 @@ class TestReports:
         assert msgspec.json.decode(encoded, type=DocumentReport) == result.report
         assert result.report.sha256
         assert len(result.report.sha256) == 64
+
+
+class TestDamagedRevocationData:
+    """A malformed CRL in the document's DSS makes the document unreadable, never a crash."""
+
+    @pytest.mark.parametrize("level", ["B-LT", "B-LTA"])
+    async def test_given_a_garbage_crl_in_the_dss_then_corrupt(
+        self, pki: TestPki, trust: TrustStore, level: str
+    ) -> None:
+        signed = sign_pdf(pki, make_pdf(), level=level)  # type: ignore[arg-type]
+        damaged = _replace_first_dss_crl(signed, b"\x30\x03\x02\x01\x00")
+
+        with pytest.raises(UnreadableDocument) as raised:
+            await verify_pdf(damaged, trust=trust, at=PKI_NOW)
+
+        assert raised.value.reason == "corrupt"
+
+
+def _replace_first_dss_crl(document: bytes, der: bytes) -> bytes:
+    """The document with one more revision whose DSS /CRLs stream holds ``der``."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(BytesIO(document))
+    dss = writer.root["/DSS"]
+    crls = dss["/CRLs"]
+    stream = generic.StreamObject(stream_data=der)
+    crls[0] = writer.add_object(stream)
+    writer.update_container(crls)
+    writer.update_container(dss)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
