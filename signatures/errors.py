@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["SealingFailed", "SignatureError", "TrustedListInvalid", "UnreadableDocument"]
+__all__ = [
+    "CheckNotFinished",
+    "CheckNotFound",
+    "DocumentTooLarge",
+    "SealingFailed",
+    "SignatureError",
+    "TrustedListInvalid",
+    "UnreadableDocument",
+]
 
 from http import HTTPStatus
 from typing import Any, ClassVar, Literal
@@ -72,3 +80,21 @@ class SealingFailed(SignatureError):
     status_code: ClassVar[int] = HTTPStatus.SERVICE_UNAVAILABLE
     code: ClassVar[str] = "sealing-failed"
     title: ClassVar[str] = "The document could not be sealed"
+
+
+class CheckNotFound(SignatureError):
+    status_code: ClassVar[int] = HTTPStatus.NOT_FOUND
+    code: ClassVar[str] = "signature-check-not-found"
+    title: ClassVar[str] = "There is no such signature check"
+
+
+class CheckNotFinished(SignatureError):
+    status_code: ClassVar[int] = HTTPStatus.CONFLICT
+    code: ClassVar[str] = "signature-check-not-finished"
+    title: ClassVar[str] = "The signature check has no report (yet)"
+
+
+class DocumentTooLarge(SignatureError):
+    status_code: ClassVar[int] = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code: ClassVar[str] = "document-too-large"
+    title: ClassVar[str] = "The file is too large"

@@ -30,16 +30,21 @@ import re
 import secrets
 from datetime import datetime
 from functools import partial
-from http import HTTPStatus
 from pathlib import Path
-from typing import ClassVar, NamedTuple, Protocol, cast
+from typing import NamedTuple, Protocol, cast
 
 import anyio.to_thread
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.jobs import outbox
-from signatures.errors import SignatureError, UnreadableDocument
+from signatures.errors import (
+    CheckNotFinished,
+    CheckNotFound,
+    DocumentTooLarge,
+    SignatureError,
+    UnreadableDocument,
+)
 from signatures.models import CheckStatus, SignatureCheck
 from signatures.repository import CheckRepository
 from signatures.schemas import DocumentReport
@@ -62,24 +67,6 @@ class ValidateCheck(msgspec.Struct, frozen=True):
     """Payload of ``signatures.validate``."""
 
     check_id: str
-
-
-class CheckNotFound(SignatureError):
-    status_code: ClassVar[int] = HTTPStatus.NOT_FOUND
-    code: ClassVar[str] = "signature-check-not-found"
-    title: ClassVar[str] = "There is no such signature check"
-
-
-class CheckNotFinished(SignatureError):
-    status_code: ClassVar[int] = HTTPStatus.CONFLICT
-    code: ClassVar[str] = "signature-check-not-finished"
-    title: ClassVar[str] = "The signature check has no report (yet)"
-
-
-class DocumentTooLarge(SignatureError):
-    status_code: ClassVar[int] = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    code: ClassVar[str] = "document-too-large"
-    title: ClassVar[str] = "The file is too large"
 
 
 class Stored(NamedTuple):
