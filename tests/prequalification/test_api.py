@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from infra.identity.models import Membership, User
 from infra.mail.models import Mail
 from prequalification.models import Certificate, Evidence
 from tests.prequalification.conftest import World, answers_all_no
@@ -375,3 +376,39 @@ class TestOfficeBadInput:
         await _all_checked(world, application_id)
         again = await world.clients["owner"].post(f"{world.company_url()}/{application_id}/submit")
         assert again.json()["status"] == "submitted"
+
+
+class TestOwnOrganisation:
+    async def test_an_officer_never_reviews_an_application_of_their_own_company(
+        self, world: World, qes_pdf: bytes, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        # Given an officer of the office who is also a member of the applying company
+        async with sessions() as session, session.begin():
+            officer = (
+                await session.scalars(select(User).where(User.email == world.emails["officer2"]))
+            ).one()
+            session.add(
+                Membership(
+                    user_id=officer.id,
+                    organisation_id=world.organisations["company"],
+                    role="member",
+                    created_at=world.clock.now(),
+                )
+            )
+        await world.log_in_again("officer2")  # memberships are read at login
+        application = await _create(world)
+        await _complete(world, application["id"], qes_pdf)
+        submitted = await world.clients["owner"].post(
+            f"{world.company_url()}/{application['id']}/submit"
+        )
+        assert submitted.status_code == 200
+
+        # When that officer tries to take it into review or read it as the office
+        for response in (
+            await world.clients["officer2"].post(_office(world, application["id"], "/review")),
+            await world.clients["officer2"].get(_office(world, application["id"])),
+        ):
+            # Then it is refused, and the application stays untouched
+            assert response.status_code == 403
+            assert response.json()["code"] == "own-organisation"
+        assert (await _read(world, application["id"]))["status"] == "submitted"
