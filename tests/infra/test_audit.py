@@ -9,12 +9,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -27,9 +24,8 @@ from infra.audit.models import GENESIS_HASH, AuditEvent
 from infra.audit.schemas import ChainReport
 from infra.clock import ManualClock
 from infra.logs import request_id_var
+from tests.support import run_cli
 
-VERGABE = Path(sys.executable).with_name("vergabe")
-COMMAND_TIMEOUT = 60.0
 ORGANISATION = uuid.UUID("3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b")
 ACTOR = uuid.UUID("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d")
 
@@ -507,18 +503,10 @@ class TestConcurrentAppends:
         assert (report.ok, report.events) == (True, 10)
 
 
-async def _vergabe(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("VERGABE_")}
-    process = await asyncio.create_subprocess_exec(
-        str(VERGABE),
-        *args,
-        env=inherited | env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), COMMAND_TIMEOUT)
-    assert process.returncode is not None
-    return process.returncode, stdout.decode(), stderr.decode()
+def _vergabe(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """``vergabe args`` in this process, on this run's database."""
+    done = run_cli(args, env=env)
+    return done.exit_code, done.stdout, done.stderr
 
 
 class TestAuditVerifyCommand:
@@ -530,7 +518,7 @@ class TestAuditVerifyCommand:
     ) -> None:
         events = await _append(sessions, clock, 3)
 
-        code, stdout, stderr = await _vergabe("audit", "verify", env=environment)
+        code, stdout, stderr = _vergabe("audit", "verify", env=environment)
 
         assert code == 0, stderr
         assert stdout.strip() == f"audit trail intact: 3 events, head {events[-1].hash}"
@@ -545,7 +533,7 @@ class TestAuditVerifyCommand:
         await _append(sessions, clock, 3)
         await _tamper(engine, "UPDATE audit_events SET object_id = 'other' WHERE seq = 2")
 
-        code, stdout, stderr = await _vergabe("audit", "verify", env=environment)
+        code, stdout, stderr = _vergabe("audit", "verify", env=environment)
 
         assert code == 1, stderr
         assert stdout.strip() == (

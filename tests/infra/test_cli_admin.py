@@ -1,39 +1,28 @@
-"""``vergabe demo`` and ``vergabe admin …`` as an operator runs them (real processes)."""
+"""``vergabe demo`` and ``vergabe admin …`` as an operator runs them, with the ``VERGABE_*``
+variables of a deployment, in this process (:func:`tests.support.run_cli`)."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-VERGABE = str(Path(sys.executable).parent / "vergabe")
+from tests.support import Result, run_cli
 
 
 @pytest.fixture
 def env(environment: dict[str, str], tmp_path: Path) -> dict[str, str]:
     """A deployment on a fresh SQLite file of its own."""
     return {
-        **os.environ,
         **environment,
         "VERGABE_DATA_DIR": str(tmp_path),
         "VERGABE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
     }
 
 
-def _run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [VERGABE, *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def _run(env: dict[str, str], *args: str, stdin: str = "") -> Result:
+    return run_cli(args, env=env, stdin=stdin)
 
 
 def _rows(env: dict[str, str], sql: str) -> list[tuple[object, ...]]:
@@ -45,10 +34,10 @@ def _rows(env: dict[str, str], sql: str) -> list[tuple[object, ...]]:
 class TestDemo:
     def test_demo_seeds_once_and_a_second_run_adds_nothing(self, env: dict[str, str]) -> None:
         first = _run(env, "demo")
-        assert first.returncode == 0, first.stderr
+        assert first.exit_code == 0, first.stderr
         assert "created owner owner@weserbau.demo" in first.stdout
         second = _run(env, "demo")
-        assert second.returncode == 0
+        assert second.exit_code == 0
         assert "created" not in second.stdout
         assert _rows(env, "SELECT count(*) FROM users") == [(7,)]
         kinds = dict(_rows(env, "SELECT legal_name, kind FROM organisations"))
@@ -63,13 +52,13 @@ class TestDemo:
             "VERGABE_TSA_URL": "https://tsa.example/rfc3161",
         }
         done = _run(production, "demo")
-        assert done.returncode == 2
+        assert done.exit_code == 2
         assert done.stderr.strip().startswith("vergabe: VERGABE_ENV")
 
 
 class TestAdminCommands:
     def test_create_user_takes_the_password_from_stdin(self, env: dict[str, str]) -> None:
-        assert _run(env, "db", "upgrade").returncode == 0
+        assert _run(env, "db", "upgrade").exit_code == 0
         done = _run(
             env,
             "admin",
@@ -81,7 +70,7 @@ class TestAdminCommands:
             "--platform-admin",
             stdin="Hafenkran-Sturmflut-Leuchtfeuer\n",
         )
-        assert done.returncode == 0, done.stderr
+        assert done.exit_code == 0, done.stderr
         assert "second factor" in done.stdout
         assert _rows(env, "SELECT email, is_platform_admin FROM users") == [
             ("root@land.example", 1)
@@ -90,7 +79,7 @@ class TestAdminCommands:
     def test_create_user_refuses_a_weak_password_and_changes_nothing(
         self, env: dict[str, str]
     ) -> None:
-        assert _run(env, "db", "upgrade").returncode == 0
+        assert _run(env, "db", "upgrade").exit_code == 0
         done = _run(
             env,
             "admin",
@@ -101,12 +90,12 @@ class TestAdminCommands:
             "A",
             stdin="password1234\n",
         )
-        assert done.returncode == 2
+        assert done.exit_code == 2
         assert "Traceback" not in done.stderr
         assert _rows(env, "SELECT count(*) FROM users") == [(0,)]
 
     def test_create_authority_invites_its_first_admin(self, env: dict[str, str]) -> None:
-        assert _run(env, "db", "upgrade").returncode == 0
+        assert _run(env, "db", "upgrade").exit_code == 0
         done = _run(
             env,
             "admin",
@@ -124,7 +113,7 @@ class TestAdminCommands:
             "--admin-email",
             "admin@bremerhaven.example",
         )
-        assert done.returncode == 0, done.stderr
+        assert done.exit_code == 0, done.stderr
         assert _rows(env, "SELECT kind FROM organisations") == [("authority",)]
         assert _rows(env, "SELECT email, role FROM invitations") == [
             ("admin@bremerhaven.example", "admin")
@@ -151,5 +140,5 @@ class TestAdminCommands:
             "--admin-email",
             "b@x.example",
         )
-        assert done.returncode == 2
+        assert done.exit_code == 2
         assert "postal_code" in done.stderr

@@ -1,4 +1,8 @@
-"""``vergabe signatures verify``, run as an operator runs it: a real process, offline."""
+"""``vergabe signatures verify``, run as an operator runs it, offline.
+
+One check runs the installed console script (a real process); the others call the same entry
+point in this process (:func:`tests.support.run_cli`), without a new interpreter each.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,10 @@ import pytest
 from infra.cli import _parser, cmd_signatures_verify
 from infra.settings import Settings
 from signatures.cli import verify_command
-from tests.infra.test_cli import vergabe
 from tests.signatures.factories import SIGNED_AT, make_pdf, sign_cades_detached, sign_pdf
 from tests.signatures.pki import PKI_NOW, TestPki
 from tests.signatures.trusted_list import install_test_trust, make_trusted_list
+from tests.support import Result, run_cli, vergabe_process
 
 AT = PKI_NOW.isoformat()
 REPORT_KEYS = {
@@ -49,6 +53,11 @@ def files(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> dict[str, P
     return {name: directory / name for name in contents}
 
 
+async def vergabe(*args: str, env: dict[str, str]) -> Result:
+    """``vergabe args`` in this process."""
+    return run_cli(args, env=env)
+
+
 def _json(stdout: str) -> dict[str, object]:
     (line,) = stdout.strip().splitlines()
     report: dict[str, object] = json.loads(line)
@@ -59,7 +68,8 @@ class TestVerify:
     async def test_json_is_one_report_object_and_accepted_exits_0(
         self, environment: dict[str, str], files: dict[str, Path]
     ) -> None:
-        done = await vergabe(
+        # the installed console script, as a real process
+        done = await vergabe_process(
             "signatures", "verify", str(files["qes.pdf"]),
             "--trust-anchor", str(files["root.pem"]), "--at", AT, "--json",
             env=environment,
