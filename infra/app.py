@@ -30,6 +30,7 @@ import infra.web
 import infra.web.openapi
 import prequalification.controllers
 import prequalification.models  # the pre-qualification tables, known to migrations and tests
+import prequalification.pages
 import procurement.controllers
 import signatures.controllers
 import signatures.models  # the signature check table, known to migrations and tests
@@ -130,6 +131,7 @@ def create_app(
             *infra.web.routes(settings),
             *infra.identity.pages.ROUTES,
             *signatures.pages.routes(settings),
+            *prequalification.pages.routes(settings),
             *(infra.mail.pages.ROUTES if settings.env == "development" else []),
         ],
         state=State(

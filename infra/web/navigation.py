@@ -1,15 +1,24 @@
-"""What the header shows about the logged-in person: the names of their organisations.
+"""What the header shows about the logged-in person: their organisations and their work.
 
 The principal (resolved by :class:`~infra.identity.authentication.AuthenticationMiddleware`)
 knows the ids of a person's organisations but not their names. :class:`NavigationMiddleware`
 reads the names once per page request of a logged-in person, so that every page, also an error
 page, links the header to "my organisations"; requests of anonymous visitors, API clients,
 the documentation, health probes and static files touch no database for it.
+:func:`menu_of` adds the links a person's roles call for (pre-qualification for the people of a
+company, the review queue for officers of an authority), read from the principal alone.
 """
 
 from __future__ import annotations
 
-__all__ = ["ORGANISATIONS_KEY", "NavigationMiddleware", "OrganisationLink", "organisations_of"]
+__all__ = [
+    "ORGANISATIONS_KEY",
+    "MenuLink",
+    "NavigationMiddleware",
+    "OrganisationLink",
+    "menu_of",
+    "organisations_of",
+]
 
 import uuid
 from typing import Any
@@ -19,9 +28,11 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from infra.identity.guards import PRINCIPAL_KEY
+from infra.identity.guards import PRINCIPAL_KEY, principal_of
+from infra.identity.models import Role
 from infra.identity.principal import Principal
 from infra.identity.repository import IdentityRepository
+from infra.web.i18n import N_
 
 ORGANISATIONS_KEY = "vergabe.organisations"
 _NOT_PAGES = ("/api/", "/api", "/schema", "/health", "/static/")
@@ -61,3 +72,31 @@ def organisations_of(connection: ASGIConnection[Any, Any, Any, Any]) -> list[Org
     """The logged-in person's organisations (empty for anyone else)."""
     found = connection.scope.get(ORGANISATIONS_KEY)
     return found if isinstance(found, list) else []
+
+
+class MenuLink(msgspec.Struct, frozen=True):
+    """A link of the header that depends on the person's roles."""
+
+    href: str
+    label: str
+    """English msgid; the layout translates it."""
+
+
+PREQUALIFICATION = MenuLink("/praequalifizierung", N_("Pre-qualification"))
+PREQUALIFICATION_REVIEW = MenuLink("/praequalifizierung/pruefung", N_("Pre-qualification review"))
+
+
+def menu_of(connection: ASGIConnection[Any, Any, Any, Any]) -> list[MenuLink]:
+    """The role-dependent links of the logged-in person: pre-qualification for the owners and
+    members of a company, the review for officers of an authority (whether their authority is
+    a pre-qualification office, the page itself says)."""
+    principal = principal_of(connection)
+    if principal.kind != "user":
+        return []
+    memberships = principal.memberships.values()
+    links = []
+    if any(m.kind == "supplier" and m.role in (Role.OWNER, Role.MEMBER) for m in memberships):
+        links.append(PREQUALIFICATION)
+    if any(m.kind == "authority" and m.role == Role.OFFICER for m in memberships):
+        links.append(PREQUALIFICATION_REVIEW)
+    return links

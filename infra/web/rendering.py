@@ -26,7 +26,7 @@ from litestar.response import Template
 
 from infra.identity.guards import principal_of
 from infra.web.i18n import LANGUAGE_NAMES, negotiate_language, template_callables
-from infra.web.navigation import organisations_of
+from infra.web.navigation import menu_of, organisations_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -69,6 +69,7 @@ def page_context(request: Request[Any, Any, Any], **context: Any) -> dict[str, A
         ],
         "principal": principal_of(request),
         "my_organisations": organisations_of(request),
+        "my_menu": menu_of(request),
         **template_callables(language),
         **date_formatters(language, instance.timezone),
         **context,

@@ -21,6 +21,7 @@ PAGE_CODE = [
     WEB.parent / "identity" / "pages",
     WEB.parent / "mail",
     WEB.parent.parent / "signatures",
+    WEB.parent.parent / "prequalification",
 ]
 """Where page texts are marked: the web shell and the pages of the domains (see babel.cfg)."""
 H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)

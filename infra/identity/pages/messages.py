@@ -191,5 +191,6 @@ SCOPE_NAMES: dict[str, str] = {
     "tenders:read": N_("Read tenders"),
     "tenders:write": N_("Create and change tenders"),
     "bids:write": N_("Submit bids"),
+    "prequalification:read": N_("Ask the pre-qualification register"),
 }
 """API token scopes as the pages name them."""
