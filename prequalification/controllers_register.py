@@ -9,15 +9,16 @@ __all__ = ["ROUTES", "Catalogue", "CertificateDocuments", "Register", "verify"]
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from litestar import Controller, Request, Response, get
+from litestar.enums import MediaType
 from litestar.params import FromPath, QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from infra.http import DbSession
 from infra.identity.guards import public
-from prequalification import register
+from prequalification import pages_register, register
 from prequalification.errors import (
     CertificateNotFound,
     DocumentsNotSealed,
@@ -30,6 +31,7 @@ Category = Literal["works", "supplies", "services"]
 CertStatus = Literal["valid", "suspended", "expired", "revoked"]
 Verification = register.Verification
 NO_STORE = {"cache-control": "no-store"}
+_NEGOTIATED = [MediaType.JSON.value, MediaType.HTML.value]
 
 
 def _state(request: Req) -> Any:
@@ -133,12 +135,20 @@ async def verify(
     session: DbSession,
     number: FromPath[str],
     at: Annotated[datetime | None, QueryParameter()] = None,
-) -> register.Verification:
-    """Verify a certificate: its status now and, with ``at`` (ISO 8601 with offset), then."""
+) -> Response[register.Verification]:
+    """Verify a certificate: its status now and, with ``at`` (ISO 8601 with offset), then.
+
+    A browser (``Accept`` preferring ``text/html``) gets the verification page instead.
+    """
     if at is not None and at.tzinfo is None:
         raise WrongState("Give the time with its offset (ISO 8601), e.g. 2026-03-27T12:00:00Z.")
+    if request.accept.best_match(_NEGOTIATED, default=MediaType.JSON) == MediaType.HTML:
+        shown = await pages_register.verify_page(request, session, number, at=at)
+        shown.headers["vary"] = "Accept, Accept-Language, Cookie"
+        # A Template is a Response; the annotation documents the JSON answer of the API.
+        return cast("Response[register.Verification]", shown)
     state = _state(request)
-    return await register.verify(
+    verification = await register.verify(
         session,
         profile=state.settings.profile,
         base_url=state.settings.public_url,
@@ -146,6 +156,7 @@ async def verify(
         now=state.clock.now(),
         at=at,
     )
+    return Response(verification, headers={"vary": "Accept"})
 
 
 class Catalogue(Controller):

@@ -5,7 +5,8 @@ German first and English through the language switcher, calling the same service
 the JSON API (:mod:`prequalification.controllers`). The company's pages are
 :mod:`prequalification.pages_company` (the self-declaration's form and ESPD import:
 :mod:`prequalification.pages_declaration`), the office's :mod:`prequalification.pages_office`;
-what they share is :mod:`prequalification.pages_common`.
+the public register's search and verification :mod:`prequalification.pages_register`; what
+they share is :mod:`prequalification.pages_common`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from infra.settings import Settings
-from prequalification import pages_company, pages_declaration, pages_office
+from prequalification import pages_company, pages_declaration, pages_office, pages_register
 from signatures.controllers import upload_body_limit
 
 
@@ -29,6 +30,7 @@ def routes(settings: Settings) -> list[ControllerRouterHandler]:
                 *pages_company.ROUTES,
                 *pages_declaration.ROUTES,
                 *pages_office.ROUTES,
+                *pages_register.ROUTES,
             ],
             request_max_body_size=upload_body_limit(settings),
         )
