@@ -14,6 +14,7 @@ __all__ = ["bare_app", "main"]
 
 import json
 import sys
+from pathlib import Path
 from typing import Literal
 
 import msgspec
@@ -36,6 +37,10 @@ def bare_app() -> Litestar:
 
 
 def _serve_platform() -> None:
+    # Run as a script, Python puts bench/ first on the import path, where bench/signatures.py
+    # would hide the platform's signatures package: import the platform as installed.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
     from infra.cli import _settings, _uvicorn_options
 
     settings = _settings()  # loads VERGABE_* and configures logging, as every command does

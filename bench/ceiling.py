@@ -126,8 +126,11 @@ def _environment(data_dir: Path, port: int) -> dict[str, str]:
             "VERGABE_LOG_LEVEL": "INFO",
             "VERGABE_HOST": HOST,
             "VERGABE_PORT": str(port),
-            # Production requires an SMTP server; no mail is sent while measuring.
+            # Production requires an SMTP server, a seal and a timestamp authority; no mail is
+            # sent and nothing is sealed while measuring.
             "VERGABE_SMTP_URL": "smtp://127.0.0.1:25",
+            "VERGABE_SEAL_PKCS12": str(data_dir / "no-seal-while-measuring.p12"),
+            "VERGABE_TSA_URL": "https://tsa.invalid/rfc3161",
         }
     )
     return env
@@ -147,8 +150,18 @@ def _migrate(env: dict[str, str], log: Path) -> None:
         raise RuntimeError(f"'vergabe db upgrade' failed:\n{_tail(log)}")
 
 
+def _platform_importable() -> None:
+    """Drop bench/ from the import path, where bench/signatures.py would hide the platform's
+    signatures package (Python puts a script's directory first); the project root goes first."""
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [str(here.parent)] + [
+        entry for entry in sys.path if Path(entry or ".").resolve() not in (here, here.parent)
+    ]
+
+
 def _uvicorn_options(env: dict[str, str]) -> dict[str, object]:
     """The command line's uvicorn options for the deployment ``env`` describes."""
+    _platform_importable()
     from infra.cli import _uvicorn_options as options
     from infra.settings import load_settings
 
