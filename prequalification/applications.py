@@ -29,6 +29,7 @@ import uuid
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
@@ -65,6 +66,9 @@ from prequalification.schemas import (
     ChecklistItem,
     DeclarationView,
     EvidenceView,
+    ItemState,
+    Outcome,
+    Source,
 )
 from signatures.service import Readable, store_upload
 
@@ -463,6 +467,7 @@ def checklist(
             if any(e.status == EvidenceStatus.REJECTED for e in rejected) and not present:
                 problems.append("rejected")
         required = evidence_type.min_items
+        state: ItemState
         if present < required:
             state = "missing"
         elif checking:
@@ -479,7 +484,7 @@ def checklist(
                 mandatory=evidence_type.mandatory,
                 required_items=required,
                 present_items=present,
-                state=state,  # type: ignore[arg-type]
+                state=state,
                 problems=sorted(set(problems)),
             )
         )
@@ -551,8 +556,8 @@ def evidence_view(item: Evidence) -> EvidenceView:
 
 def declaration_view(row: SelfDeclarationRecord) -> DeclarationView:
     return DeclarationView(
-        outcome=row.outcome,  # type: ignore[arg-type]
-        source=row.source,  # type: ignore[arg-type]
+        outcome=cast(Outcome, row.outcome),
+        source=cast(Source, row.source),
         sme_size=row.sme_size,
         declared_at=row.declared_at,
         findings=msgspec.json.decode(row.findings),

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from infra.identity.principal import Principal
 from infra.jobs import outbox
 from infra.profile import Profile
-from infra.profile_prequalification import CPV_DIVISIONS, add_months
+from infra.profile_prequalification import add_months, category_of_division
 from prequalification import applications
 from prequalification.models import (
     Application,
@@ -92,7 +92,7 @@ async def issue(
     categories, divisions = applications._scope(application)
     for category in categories:
         for division in divisions:
-            if division in CPV_DIVISIONS.get(category, frozenset()):  # type: ignore[call-overload]
+            if category_of_division(division) == category:
                 repo.add(
                     CertificateScope(
                         certificate_id=certificate.id, category=category, division=division

@@ -27,6 +27,9 @@ import msgspec
 from litestar.datastructures import UploadFile
 
 Category = Literal["works", "supplies", "services"]
+ItemState = Literal["missing", "checking", "problem", "complete"]
+Outcome = Literal["pass", "fail", "discretionary"]
+Source = Literal["form", "espd"]
 Division = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{2}$")]
 ReasonText = Annotated[str, msgspec.Meta(min_length=3, max_length=4000)]
 
@@ -84,9 +87,9 @@ class EvidenceView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DeclarationView(msgspec.Struct, frozen=True, kw_only=True):
-    outcome: Literal["pass", "fail", "discretionary"]
+    outcome: Outcome
     """Assessed automatically; ``fail`` and ``discretionary`` always go to an officer."""
-    source: Literal["form", "espd"]
+    source: Source
     sme_size: str | None
     declared_at: datetime
     findings: list[dict[str, str]]
@@ -102,7 +105,7 @@ class ChecklistItem(msgspec.Struct, frozen=True, kw_only=True):
     mandatory: bool
     required_items: int
     present_items: int
-    state: Literal["missing", "checking", "problem", "complete"]
+    state: ItemState
     problems: list[str]
 
 
