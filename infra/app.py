@@ -31,7 +31,13 @@ import infra.web.openapi
 import prequalification.controllers
 import prequalification.models  # the pre-qualification tables, known to migrations and tests
 import prequalification.pages
+import procurement.bids.controllers
+import procurement.bids.models  # the bid tables, known to migrations and tests
+import procurement.bids.pages
 import procurement.controllers
+import procurement.tenders.controllers
+import procurement.tenders.models  # the tender tables, known to migrations and tests
+import procurement.tenders.pages
 import signatures.controllers
 import signatures.models  # the signature check table, known to migrations and tests
 import signatures.pages
@@ -126,12 +132,16 @@ def create_app(
             *infra.identity.controllers.ROUTES,
             InstanceController,
             *procurement.controllers.ROUTES,
+            *procurement.tenders.controllers.routes(settings),
+            *procurement.bids.controllers.routes(settings),
             *signatures.controllers.routes(settings),
             *prequalification.controllers.routes(settings),
             *infra.web.routes(settings),
             *infra.identity.pages.ROUTES,
             *signatures.pages.routes(settings),
             *prequalification.pages.routes(settings),
+            *procurement.tenders.pages.routes(settings),
+            *procurement.bids.pages.routes(settings),
             *(infra.mail.pages.ROUTES if settings.env == "development" else []),
         ],
         state=State(

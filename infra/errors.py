@@ -10,6 +10,7 @@ and answered without internals.
 from __future__ import annotations
 
 __all__ = [
+    "AUDIT_REFUSALS",
     "PROBLEM_MEDIA_TYPE",
     "DomainError",
     "Problem",
@@ -20,19 +21,22 @@ __all__ = [
 
 import logging
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 import msgspec
 from litestar import Request, Response
+from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import (
     HTTPException,
     InternalServerException,
     NotFoundException,
+    SerializationException,
     ValidationException,
 )
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from infra.logs import current_request_id
 
@@ -123,6 +127,56 @@ def _problem(
     )
 
 
+AUDIT_REFUSALS = "audit_refusals"
+"""Route option: a refused request (a domain error, a guard's 403 or 404) on this route is
+recorded in the audit trail as ``<value>.refused``, in a transaction of its own after the
+response, for the object named by the path parameter ``<value>_id`` (Annex IV (g): attempts on
+bids, deadlines and the opening must be clearly detectable)."""
+
+
+async def _record_refusal(
+    request: Request[Any, Any, Any], object_type: str, code: str, status: int
+) -> None:
+    # Imported here: infra.audit and the identity guards import this module.
+    from infra.audit.service import record
+    from infra.identity.guards import principal_of
+
+    state = request.app.state
+    principal = principal_of(request)
+    object_id = request.path_params.get(f"{object_type}_id")
+    organisation_id = request.path_params.get("organisation_id")
+    try:
+        async with state.sessions() as session, session.begin():
+            await record(
+                session,
+                now=state.clock.now(),
+                action=f"{object_type}.refused",
+                object_type=object_type,
+                object_id=str(object_id) if object_id is not None else None,
+                actor_user_id=principal.user_id,
+                organisation_id=organisation_id if isinstance(organisation_id, uuid.UUID) else None,
+                after={
+                    "method": request.method,
+                    "path": request.url.path,
+                    "code": code,
+                    "status": status,
+                    "token": str(principal.token_id) if principal.token_id else None,
+                },
+            )
+    except Exception:
+        log.exception("a refused request could not be recorded", extra={"code": code})
+
+
+def _audited(
+    request: Request[Any, Any, Any], response: Response[Any], code: str, status: int
+) -> Response[Any]:
+    handler = request.scope.get("route_handler")
+    object_type = handler.opt.get(AUDIT_REFUSALS) if handler is not None else None
+    if isinstance(object_type, str):
+        response.background = BackgroundTask(_record_refusal, request, object_type, code, status)
+    return response
+
+
 def _on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     problem = _problem(
         request,
@@ -132,7 +186,8 @@ def _on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respo
         title=exc.title,
         code=exc.code,
     )
-    return problem_response(problem, request=request, extensions=exc.extra)
+    response = problem_response(problem, request=request, extensions=exc.extra)
+    return _audited(request, response, exc.code, exc.status_code)
 
 
 def _on_validation_error(
@@ -161,6 +216,12 @@ def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
     status = exc.status_code
     if status >= 500:
         return _on_unexpected(request, exc)
+    if isinstance(exc.__cause__, SerializationException):
+        # Litestar could not decode the body (it raises a 400 ClientException for it).
+        return problem_response(
+            _problem(request, 400, "The request body is not well-formed JSON.", code="malformed"),
+            request=request,
+        )
     detail = exc.detail if exc.detail != HTTPStatus(status).phrase else None
     if isinstance(exc, NotFoundException):
         detail = "There is nothing at this address."
@@ -168,7 +229,17 @@ def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
     return problem_response(_problem(request, status, detail), headers, request=request)
 
 
-def _on_refused_value(request: Request[Any, Any, Any], exc: DataError) -> Response[Any]:
+def _on_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    """A driver error: a refused value (SQLSTATE class 22, "data exception": asyncpg reports
+    a NUL character in a text as 22021 without SQLAlchemy's ``DataError``) is bad input, 422;
+    anything else is unexpected."""
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if isinstance(state, str) and state.startswith("22"):
+        return _on_refused_value(request, exc)
+    return _on_unexpected(request, exc)
+
+
+def _on_refused_value(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     """The database refused a value (a NUL character, an over-long text): bad input, 422."""
     log.info(
         "value refused by the database",
@@ -205,6 +276,7 @@ def exception_handlers() -> dict[type[Exception] | int, Callable[..., Response[A
         ValidationException: _on_validation_error,
         HTTPException: _on_http_error,
         DataError: _on_refused_value,
+        DBAPIError: _on_database_error,
         UnicodeDecodeError: _on_undecodable,
         Exception: _on_unexpected,
     }

@@ -168,6 +168,19 @@ class SignatureSettings(msgspec.Struct, frozen=True, kw_only=True):
         return self.seal_pkcs12 is not None or self.seal_pkcs11_module is not None
 
 
+class BidSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Sealed bids and their opening (§§ 54, 55 VgV)."""
+
+    kek_file: Path | None = None
+    """The key-encryption key wrapping each tender's data key: a file of 32 random bytes (or
+    64 hex digits), readable by the platform's user only. Development generates one in the data
+    directory; production must name it (or, later, a PKCS#11 token or KMS)."""
+    opening_window_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 30
+    """The second officer must confirm an opening this soon after the first started it."""
+    max_documents: Annotated[int, msgspec.Meta(ge=1, le=500)] = 60
+    """Most documents one bid may hold."""
+
+
 class SessionSettings(msgspec.Struct, frozen=True, kw_only=True):
     idle_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 60
     """A session unused this long ends."""
@@ -190,6 +203,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail: MailSettings = msgspec.field(default_factory=MailSettings)
     sessions: SessionSettings = msgspec.field(default_factory=SessionSettings)
     signatures: SignatureSettings = msgspec.field(default_factory=SignatureSettings)
+    bids: BidSettings = msgspec.field(default_factory=BidSettings)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     assets_dir: Path
@@ -202,6 +216,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("production needs the instance seal (PKCS#12 file or PKCS#11 token)")
         if self.env == "production" and not self.signatures.tsa_url:
             raise ValueError("production needs a timestamp authority for its seal")
+        if self.env == "production" and self.bids.kek_file is None:
+            raise ValueError("production needs the key-encryption key of sealed bids")
 
     @property
     def trust_cache_dir(self) -> Path:
@@ -248,6 +264,9 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "VERGABE_SEAL_PKCS11_KEY": ("signatures", "seal_pkcs11_key"),
     "VERGABE_SEAL_PKCS11_PIN": ("signatures", "seal_pkcs11_pin"),
     "VERGABE_TSA_URL": ("signatures", "tsa_url"),
+    "VERGABE_BID_KEK_FILE": ("bids", "kek_file"),
+    "VERGABE_OPENING_WINDOW_MINUTES": ("bids", "opening_window_minutes"),
+    "VERGABE_BID_MAX_DOCUMENTS": ("bids", "max_documents"),
     "VERGABE_LOG_LEVEL": ("log_level",),
     "VERGABE_LOG_FORMAT": ("log_format",),
     "VERGABE_ASSETS_DIR": ("assets_dir",),
@@ -286,6 +305,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     raw.setdefault("assets_dir", str(_PROJECT_ROOT / "node_modules"))
     if "secret_key" not in raw and raw.get("env", "development") == "development":
         raw["secret_key"] = _development_secret(data_dir)
+    bids = raw.setdefault("bids", {})
+    if "kek_file" not in bids and raw.get("env", "development") == "development":
+        bids["kek_file"] = str(_development_kek(data_dir))
 
     try:
         raw["profile"] = load_profile(raw.get("profile_name", "bremen"))
@@ -324,6 +346,25 @@ def _development_secret(data_dir: Path) -> str:
     return key
 
 
+def _development_kek(data_dir: Path) -> Path:
+    """A random key-encryption key for sealed bids in the data directory, for development only.
+
+    DEVELOPMENT KEY: generated on first start, never committed; production must set
+    ``VERGABE_BID_KEK_FILE``.
+    """
+    path = data_dir / "development-bid-kek.key"
+    if path.is_file():
+        return path
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    return path
+
+
 def _name_variable(exc: msgspec.ValidationError) -> str:
     """Map msgspec's ``… - at `$.http.port``` to ``VERGABE_PORT: …``."""
     text = str(exc)
@@ -340,6 +381,8 @@ def _name_variable(exc: msgspec.ValidationError) -> str:
             )
         if "timestamp authority" in text:
             return "VERGABE_TSA_URL: production needs a timestamp authority for its seal"
+        if "key-encryption key" in text:
+            return "VERGABE_BID_KEK_FILE: production needs the key-encryption key of sealed bids"
         return text
     parts = tuple(
         p for p in where.rstrip("`").removeprefix("$").split(".") if p and not p.startswith("[")

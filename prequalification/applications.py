@@ -157,16 +157,19 @@ def _check_scope(data: ApplicationCreate) -> None:
 async def create_application(
     session: AsyncSession,
     *,
+    profile: Profile,
     organisation_id: uuid.UUID,
     data: ApplicationCreate,
     by: Principal,
     now: datetime,
 ) -> Application:
-    """Start a draft; refused while another open application covers an overlapping scope."""
+    """Start a draft; refused while another open application covers an overlapping scope, and
+    while an exclusion period (§ 126 GWB) runs: up to and including its last day, counted in
+    the instance's time zone."""
     _check_scope(data)
     repo = PrequalificationRepository(session)
     excluded = await repo.excluded_until(organisation_id)
-    if excluded is not None and excluded >= now.date():
+    if excluded is not None and excluded >= today(profile, now):
         raise Excluded(
             f"The pre-qualification of your company was revoked; you may apply again after "
             f"{excluded.isoformat()} (§ 126 GWB).",

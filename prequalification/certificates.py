@@ -3,8 +3,9 @@
 The number (``HB-PQ-2026-000042``: instance, ``PQ``, year, sequence) is taken inside the approving
 transaction from a counter per year. Every change of status is an event; :func:`status_at`
 answers from those events what the register showed at any moment, so that a bid opening can ask
-"was this company pre-qualified for this scope on the deadline". The sealed PDF and the sealed
-machine-readable form are made by ``prequalification.seal_certificate``
+"was this company pre-qualified for this scope on the deadline" (the register asks the same
+inside its own statements: :func:`event_status_at` and :func:`status_then`). The sealed PDF and
+the sealed machine-readable form are made by ``prequalification.seal_certificate``
 (:func:`seal_documents`), because sealing needs the seal key, a timestamp and a validation —
 seconds, and pyHanko, which request processes never load.
 """
@@ -15,8 +16,10 @@ __all__ = [
     "SEAL_CERTIFICATE",
     "SealCertificate",
     "certificate_number",
+    "event_status_at",
     "issue",
     "status_at",
+    "status_then",
     "verify_url",
 ]
 
@@ -24,7 +27,7 @@ import uuid
 from datetime import date, datetime
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import ColumnExpressionArgument, ScalarSelect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.identity.principal import Principal
@@ -120,24 +123,41 @@ async def issue(
     return certificate
 
 
+def event_status_at(
+    certificate_id: ColumnExpressionArgument[uuid.UUID] | uuid.UUID,
+    at: ColumnExpressionArgument[datetime] | datetime,
+) -> ScalarSelect[str]:
+    """The status the last event up to ``at`` set (NULL: none yet), as a scalar subquery;
+    ``certificate_id`` and ``at`` values, or a column of the enclosing statement and a bound
+    parameter. One index scan of ``ix_pq_certificate_events_certificate_id_at``."""
+    return (
+        select(CertificateEvent.status)
+        .where(CertificateEvent.certificate_id == certificate_id, CertificateEvent.at <= at)
+        .order_by(CertificateEvent.at.desc(), CertificateEvent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def status_then(
+    profile: Profile, event_status: str | None, valid_to: date, at: datetime
+) -> str | None:
+    """The status at ``at`` from the last event up to then (``None``: not yet issued then).
+
+    A certificate is ``expired`` after its last valid day even before the expiry job has
+    recorded it, and never valid before its first.
+    """
+    if event_status is None:
+        return None
+    live = event_status in (CertificateStatus.VALID, CertificateStatus.SUSPENDED)
+    if live and applications.today(profile, at) > valid_to:
+        return str(CertificateStatus.EXPIRED)
+    return event_status
+
+
 async def status_at(
     session: AsyncSession, profile: Profile, certificate: Certificate, at: datetime
 ) -> str | None:
-    """The certificate's status at ``at`` (``None``: not yet issued then).
-
-    From the events; a certificate is ``expired`` after its last valid day even before the
-    expiry job has recorded it, and never valid before its first.
-    """
-    query = (
-        select(CertificateEvent.status)
-        .where(CertificateEvent.certificate_id == certificate.id, CertificateEvent.at <= at)
-        .order_by(CertificateEvent.at.desc(), CertificateEvent.id.desc())
-        .limit(1)
-    )
-    status = (await session.scalars(query)).first()
-    if status is None:
-        return None
-    live = status in (CertificateStatus.VALID, CertificateStatus.SUSPENDED)
-    if live and applications.today(profile, at) > certificate.valid_to:
-        return str(CertificateStatus.EXPIRED)
-    return status
+    """The certificate's status at ``at`` (``None``: not yet issued then), from its events."""
+    status = await session.scalar(select(event_status_at(certificate.id, at)))
+    return status_then(profile, status, certificate.valid_to, at)

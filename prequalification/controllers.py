@@ -79,6 +79,7 @@ class CompanyApplications(Controller):
         now = state.clock.now()
         application = await applications.create_application(
             session,
+            profile=state.settings.profile,
             organisation_id=organisation_id,
             data=data,
             by=principal_of(request),

@@ -173,6 +173,7 @@ class OfficeReview(Controller):
             profile=_state(request).settings.profile,
             application=application,
             evidence_id=evidence_id,
+            version=data.version,
             accept=data.decision == "accept",
             reason=data.reason,
             by=principal_of(request),
@@ -196,6 +197,7 @@ class OfficeReview(Controller):
         await review.decide_declaration(
             session,
             application=application,
+            version=data.version,
             accept=data.decision == "accept",
             reason=data.reason,
             by=principal_of(request),

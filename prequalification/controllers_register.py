@@ -16,6 +16,7 @@ from litestar.enums import MediaType
 from litestar.params import FromPath, QueryParameter
 from litestar.types import ControllerRouterHandler
 
+from infra.db.engine import reading
 from infra.http import DbSession
 from infra.identity.guards import public
 from prequalification import pages_register, register
@@ -78,7 +79,6 @@ class Register(Controller):
     async def search(
         self,
         request: Req,
-        session: DbSession,
         *,
         name: Annotated[str | None, QueryParameter(max_length=200)] = None,
         place: Annotated[str | None, QueryParameter(max_length=100)] = None,
@@ -91,19 +91,20 @@ class Register(Controller):
         """Search the register by company name, place, category, CPV division and status;
         ordered by number (``after``: the last number of the previous page)."""
         state = _state(request)
-        return await register.search(
-            session,
-            profile=state.settings.profile,
-            base_url=state.settings.public_url,
-            now=state.clock.now(),
-            name=name,
-            place=place,
-            category=category,
-            cpv_division=cpv,
-            status=status,
-            after=after,
-            limit=limit,
-        )
+        async with reading(state.engine) as connection:
+            return await register.search(
+                connection,
+                profile=state.settings.profile,
+                base_url=state.settings.public_url,
+                now=state.clock.now(),
+                name=name,
+                place=place,
+                category=category,
+                cpv_division=cpv,
+                status=status,
+                after=after,
+                limit=limit,
+            )
 
     @get("/qualification", guards=[authority_member], operation_id="pq_qualification")
     async def qualification(
@@ -132,30 +133,32 @@ class Register(Controller):
 @get("/verify/{number:str}", guards=[public], operation_id="pq_verify")
 async def verify(
     request: Req,
-    session: DbSession,
     number: FromPath[str],
     at: Annotated[datetime | None, QueryParameter()] = None,
 ) -> Response[register.Verification]:
     """Verify a certificate: its status now and, with ``at`` (ISO 8601 with offset), then.
 
-    A browser (``Accept`` preferring ``text/html``) gets the verification page instead.
+    A browser (``Accept`` preferring ``text/html``) gets the verification page instead. The
+    answer is one statement on a bare connection without a transaction around it: this is the
+    busiest public read (a certificate's QR code leads here).
     """
     if at is not None and at.tzinfo is None:
         raise WrongState("Give the time with its offset (ISO 8601), e.g. 2026-03-27T12:00:00Z.")
-    if request.accept.best_match(_NEGOTIATED, default=MediaType.JSON) == MediaType.HTML:
-        shown = await pages_register.verify_page(request, session, number, at=at)
-        shown.headers["vary"] = "Accept, Accept-Language, Cookie"
-        # A Template is a Response; the annotation documents the JSON answer of the API.
-        return cast("Response[register.Verification]", shown)
     state = _state(request)
-    verification = await register.verify(
-        session,
-        profile=state.settings.profile,
-        base_url=state.settings.public_url,
-        number=number[:40],
-        now=state.clock.now(),
-        at=at,
-    )
+    async with reading(state.engine) as connection:
+        if request.accept.best_match(_NEGOTIATED, default=MediaType.JSON) == MediaType.HTML:
+            shown = await pages_register.verify_page(request, connection, number, at=at)
+            shown.headers["vary"] = "Accept, Accept-Language, Cookie"
+            # A Template is a Response; the annotation documents the JSON answer of the API.
+            return cast("Response[register.Verification]", shown)
+        verification = await register.verify(
+            connection,
+            profile=state.settings.profile,
+            base_url=state.settings.public_url,
+            number=number[:40],
+            now=state.clock.now(),
+            at=at,
+        )
     return Response(verification, headers={"vary": "Accept"})
 
 

@@ -24,11 +24,11 @@ company_people = member_of(*COMPANY_PEOPLE)
 """The applying company's owners and members, in person (API tokens have no PQ scope)."""
 
 
-def authority_officer(
+async def authority_officer(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """An officer of some authority, in person."""
-    person(connection, handler)
+    await person(connection, handler)
     principal = principal_of(connection)
     if not any(
         membership.kind == "authority" and membership.role == Role.OFFICER
@@ -37,7 +37,7 @@ def authority_officer(
         raise AccessDenied("Only officers of an authority can do this.")
 
 
-def authority_member(
+async def authority_member(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """Anyone of an authority, in person or with an API token holding ``prequalification:read``

@@ -13,6 +13,10 @@ rolled back) does everything exactly once:
   called by the review);
 - expiry after the certificate's last valid day.
 
+It goes through the live certificates in number order, :data:`SWEEP_BATCH` at a time, each batch
+in the transaction of one job that locks only its own rows and enqueues the next batch with it;
+the certificates' sealed documents are never loaded.
+
 Revocation (:func:`revoke`) is an officer's decision with its ground (§§ 123/124 GWB) and the
 exclusion period, at most the profile's 5 or 3 years from the event (§ 126 GWB). Every change
 is an event of the certificate, audited and mailed to the company's owners.
@@ -28,10 +32,12 @@ from datetime import date, datetime
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from infra.audit.service import record
 from infra.identity.models import Role
 from infra.identity.principal import Principal
+from infra.jobs import outbox
 from infra.mail.outbox import queue_mail
 from infra.profile import Profile
 from infra.profile_prequalification import add_months
@@ -51,14 +57,22 @@ SWEEP = "prequalification.sweep"
 LIVE = (CertificateStatus.VALID, CertificateStatus.SUSPENDED)
 
 
-class Sweep(msgspec.Struct, frozen=True):
-    """No arguments: each run looks at every live certificate."""
+SWEEP_BATCH = 200
+"""Live certificates one sweep job looks at (and locks) in its transaction."""
+
+
+class Sweep(msgspec.Struct, frozen=True, kw_only=True):
+    """A sweep over the live certificates numbered after ``after`` (the first batch: none)."""
+
+    after: str | None = None
 
 
 class SweepSummary(msgspec.Struct, frozen=True, kw_only=True):
     reminders: int = 0
     suspended: int = 0
     expired: int = 0
+    next_after: str | None = None
+    """Live certificates follow this number: the sweep goes on with them in a job of its own."""
 
 
 async def _mail_owners(
@@ -173,15 +187,36 @@ async def _remind(
     return sent
 
 
-async def sweep(session: AsyncSession, *, profile: Profile, now: datetime) -> SweepSummary:
-    """Send due reminders, suspend and expire certificates as of ``now`` (idempotent)."""
+async def sweep(
+    session: AsyncSession,
+    *,
+    profile: Profile,
+    now: datetime,
+    after: str | None = None,
+    batch: int = SWEEP_BATCH,
+) -> SweepSummary:
+    """Send due reminders, suspend and expire certificates as of ``now`` (idempotent), for the
+    first ``batch`` live certificates numbered after ``after``; when more follow, the job for
+    the next batch is enqueued in the same transaction."""
     on = applications.today(profile, now)
     repo = PrequalificationRepository(session)
+    query = select(Certificate).where(Certificate.status.in_([str(s) for s in LIVE]))
+    if after is not None:
+        query = query.where(Certificate.number > after)
     certificates = (
         await session.scalars(
-            select(Certificate)
-            .where(Certificate.status.in_([str(s) for s in LIVE]))
+            query.options(
+                load_only(
+                    Certificate.id,
+                    Certificate.number,
+                    Certificate.organisation_id,
+                    Certificate.application_id,
+                    Certificate.status,
+                    Certificate.valid_to,
+                )
+            )
             .order_by(Certificate.number)
+            .limit(batch)
             .with_for_update()
         )
     ).all()
@@ -224,7 +259,19 @@ async def sweep(session: AsyncSession, *, profile: Profile, now: datetime) -> Sw
                 now,
             )
             suspended += 1
-    return SweepSummary(reminders=reminders, suspended=suspended, expired=expired)
+    next_after = certificates[-1].number if len(certificates) == batch else None
+    if next_after is not None:
+        await outbox.enqueue(
+            session,
+            SWEEP,
+            Sweep(after=next_after),
+            run_at=now,
+            now=now,
+            dedupe_key=f"{SWEEP}:{now.isoformat()}:after:{next_after}",
+        )
+    return SweepSummary(
+        reminders=reminders, suspended=suspended, expired=expired, next_after=next_after
+    )
 
 
 async def reinstate_if_complete(

@@ -8,11 +8,17 @@ purged after a day; evidence keeps its own). Approval issues a certificate whose
 kept row by row (``pq_certificate_scopes``) for the register search, and whose every change of
 status is an event, so that "was X pre-qualified for Y at T" is answered from the history.
 Certificate numbers come from a counter per year, taken inside the approving transaction.
+
+The register searches organisations by a substring of their name or city and by postal code;
+those indexes of the ``organisations`` table are declared here, with the register they serve
+(:data:`REGISTER_SEARCH_INDEXES`). On PostgreSQL the substring matches use trigram (``pg_trgm``)
+GIN indexes; SQLite has no use for them and skips them (migration 0008).
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "REGISTER_SEARCH_INDEXES",
     "Application",
     "ApplicationStatus",
     "Certificate",
@@ -40,10 +46,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.db.base import Base, UTCDateTime
+from infra.identity.models import Organisation
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -257,10 +265,14 @@ class CertificateEvent(Base):
     """A change of a certificate's status; the history answers "valid at T?"."""
 
     __tablename__ = "pq_certificate_events"
+    __table_args__ = (
+        # The last event up to a moment: one index scan (prequalification.certificates).
+        Index("ix_pq_certificate_events_certificate_id_at", "certificate_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     certificate_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("pq_certificates.id", ondelete="CASCADE"), index=True
+        Uuid, ForeignKey("pq_certificates.id", ondelete="CASCADE")
     )
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20))
@@ -269,3 +281,23 @@ class CertificateEvent(Base):
     actor_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="SET NULL")
     )
+
+
+_organisations = Organisation.__table__.c
+REGISTER_SEARCH_INDEXES = (
+    Index(
+        "ix_organisations_legal_name_trgm",
+        func.lower(_organisations.legal_name).label("legal_name_lower"),
+        postgresql_using="gin",
+        postgresql_ops={"legal_name_lower": "gin_trgm_ops"},
+    ),
+    Index(
+        "ix_organisations_city_trgm",
+        func.lower(_organisations.city).label("city_lower"),
+        postgresql_using="gin",
+        postgresql_ops={"city_lower": "gin_trgm_ops"},
+    ),
+    Index("ix_organisations_postal_code", _organisations.postal_code),
+)
+"""The register search's indexes on ``organisations``: ``lower(legal_name) LIKE '%…%'`` and
+``lower(city) LIKE '%…%'`` (trigram GIN, PostgreSQL only), ``postal_code =`` (b-tree)."""

@@ -195,6 +195,7 @@ async def create(
         async with savepoint(session):
             application = await applications.create_application(
                 session,
+                profile=state(request).settings.profile,
                 organisation_id=organisation_id,
                 data=checked,
                 by=principal_of(request),

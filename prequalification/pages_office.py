@@ -17,7 +17,7 @@ from __future__ import annotations
 __all__ = ["ROUTES"]
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Response, get, post
@@ -46,7 +46,7 @@ from prequalification.pages_common import (
     type_blocks,
     words,
 )
-from prequalification.schemas import EvidenceDecision, ReasonText
+from prequalification.schemas import ReasonText
 
 BASE = "/praequalifizierung/pruefung"
 APPLICATION = BASE + "/{application_id:uuid}"
@@ -108,6 +108,13 @@ class _Reason(msgspec.Struct, frozen=True, kw_only=True):
     reason: ReasonText
 
 
+class _Decision(msgspec.Struct, frozen=True, kw_only=True):
+    """An item decision as the form sends it (the version travels beside it)."""
+
+    decision: Literal["accept", "reject"]
+    reason: ReasonText
+
+
 class _Refused(Exception):
     """A page answer instead of the review page (someone who may not review)."""
 
@@ -132,20 +139,6 @@ async def _application(
     except OwnOrganisation as error:
         raise _Refused(forbidden(request, error_message(error))) from None
     return application
-
-
-def _check_version(application: Application, raw: str) -> None:
-    """Refuse a decision taken on another version than the current one."""
-    try:
-        version = int(raw)
-    except ValueError:
-        version = -1
-    if version != application.version:
-        raise StaleVersion(
-            f"The application is at version {application.version}, the form was made for "
-            f"{raw or 'none'}: reload it and decide again.",
-            current_version=application.version,
-        )
 
 
 @get(BASE, guards=[authority_officer], name="pq:queue", **PAGE)
@@ -249,11 +242,11 @@ async def start(
     except _Refused as refusal:
         return refusal.answer
     try:
-        _check_version(application, data.version)
         async with savepoint(session):
             await review.start_review(
                 session,
                 application=application,
+                version=_version(data.version),
                 by=principal_of(request),
                 now=state(request).clock.now(),
             )
@@ -283,19 +276,19 @@ async def decide_evidence(
     prefix = f"item-{evidence_id}-"
     values = {"reason": data.reason}
     checked, errors = check_form(
-        EvidenceDecision, {"decision": data.decision, "reason": data.reason}, DECISION_RULES
+        _Decision, {"decision": data.decision, "reason": data.reason}, DECISION_RULES
     )
     if checked is None:
         failure = _invalid(prefix, errors, "reason")
         return await _review_page(request, session, application, failure=failure, values=values)
     try:
-        _check_version(application, data.version)
         async with savepoint(session):
             await review.decide_evidence(
                 session,
                 profile=state(request).settings.profile,
                 application=application,
                 evidence_id=evidence_id,
+                version=_version(data.version),
                 accept=checked.decision == "accept",
                 reason=checked.reason,
                 by=principal_of(request),
@@ -328,17 +321,17 @@ async def decide_declaration(
         return refusal.answer
     values = {"reason": data.reason}
     checked, errors = check_form(
-        EvidenceDecision, {"decision": data.decision, "reason": data.reason}, DECISION_RULES
+        _Decision, {"decision": data.decision, "reason": data.reason}, DECISION_RULES
     )
     if checked is None:
         failure = _invalid("decl-", errors, "reason")
         return await _review_page(request, session, application, failure=failure, values=values)
     try:
-        _check_version(application, data.version)
         async with savepoint(session):
             await review.decide_declaration(
                 session,
                 application=application,
+                version=_version(data.version),
                 accept=checked.decision == "accept",
                 reason=checked.reason,
                 by=principal_of(request),

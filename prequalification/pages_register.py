@@ -25,8 +25,9 @@ from litestar import Response, get
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from infra.db.engine import reading
 from infra.http import DbSession
 from infra.identity.guards import public
 from infra.identity.pages.common import Req
@@ -91,7 +92,6 @@ def _choice(value: str | None, allowed: set[str]) -> str:
 @get(REGISTER, name="pq:register", **_PAGE)
 async def register_page(
     request: Req,
-    session: DbSession,
     *,
     name: Annotated[str, QueryParameter(max_length=200)] = "",
     place: Annotated[str, QueryParameter(max_length=100)] = "",
@@ -110,19 +110,20 @@ async def register_page(
         "cpv": cpv if _DIVISION.match(cpv) else "",
         "status": _choice(status, set(STATUS)),
     }
-    found = await register.search(
-        session,
-        profile=state.settings.profile,
-        base_url=state.settings.public_url,
-        now=state.clock.now(),
-        name=filters["name"] or None,
-        place=filters["place"] or None,
-        category=filters["category"] or None,
-        cpv_division=filters["cpv"] or None,
-        status=filters["status"] or None,
-        after=after.strip().upper() or None,
-        limit=PAGE_SIZE + 1,
-    )
+    async with reading(state.engine) as connection:
+        found = await register.search(
+            connection,
+            profile=state.settings.profile,
+            base_url=state.settings.public_url,
+            now=state.clock.now(),
+            name=filters["name"] or None,
+            place=filters["place"] or None,
+            category=filters["category"] or None,
+            cpv_division=filters["cpv"] or None,
+            status=filters["status"] or None,
+            after=after.strip().upper() or None,
+            limit=PAGE_SIZE + 1,
+        )
     entries = found[:PAGE_SIZE]
     next_url = None
     if len(found) > PAGE_SIZE:
@@ -149,7 +150,7 @@ async def register_page(
 
 async def verify_page(
     request: Req,
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     number: str,
     *,
     at: datetime | None = None,

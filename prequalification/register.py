@@ -1,9 +1,12 @@
 """The public register: search, verification of a certificate, and "was X pre-qualified for Y at T".
 
 Everything here reads; the answers come from the certificate rows, their scope rows and the
-event history (:func:`prequalification.certificates.status_at`), so a question about a past
-moment gets the register's answer of that moment. Search uses plain indexed filters and a
-case-insensitive substring match on the company name, the same on SQLite and PostgreSQL.
+event history (:func:`prequalification.certificates.event_status_at`), so a question about a
+past moment gets the register's answer of that moment. Each answer is one statement selecting
+the columns it shows: never the certificate's sealed documents (65 KB a row), and the scope
+and the status at a moment as subqueries. Search uses plain indexed filters and a
+case-insensitive substring match on the company name and the place, the same on SQLite and
+PostgreSQL (where trigram indexes serve the substring matches, migration 0008).
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ __all__ = [
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import msgspec
-from sqlalchemy import Select, and_, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, and_, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from infra.db.base import UTCDateTime
 from infra.identity.models import Organisation
 from infra.profile import Profile
 from prequalification import applications, certificates
@@ -70,55 +75,59 @@ class Qualification(msgspec.Struct, frozen=True, kw_only=True):
     status_at: str | None
 
 
-async def _scopes(
-    session: AsyncSession, certificate_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, tuple[list[str], list[str]]]:
-    if not certificate_ids:
-        return {}
-    rows = (
-        await session.execute(
-            select(
-                CertificateScope.certificate_id,
-                CertificateScope.category,
-                CertificateScope.division,
-            ).where(CertificateScope.certificate_id.in_(certificate_ids))
-        )
-    ).all()
-    found: dict[uuid.UUID, tuple[set[str], set[str]]] = {}
-    for certificate_id, category, division in rows:
-        categories, divisions = found.setdefault(certificate_id, (set(), set()))
-        categories.add(category)
-        divisions.add(division)
-    return {key: (sorted(c), sorted(d)) for key, (c, d) in found.items()}
+_SCOPES = (
+    select(func.aggregate_strings(CertificateScope.category + ":" + CertificateScope.division, ","))
+    .where(CertificateScope.certificate_id == Certificate.id)
+    .scalar_subquery()
+    .label("scopes")
+)
+"""The certificate's scope rows as ``category:division`` joined by commas, in no order
+(``string_agg`` on PostgreSQL, ``group_concat`` on SQLite)."""
+
+_ENTRIES = select(
+    Certificate.number,
+    Certificate.status,
+    Certificate.valid_from,
+    Certificate.valid_to,
+    Organisation.legal_name,
+    Organisation.city,
+    Organisation.postal_code,
+    _SCOPES,
+).join(Organisation, Organisation.id == Certificate.organisation_id)
+"""The columns of a register entry: none of the certificate's documents."""
+
+_BY_NUMBER = Certificate.number == bindparam("number")
+_VERIFY = _ENTRIES.where(_BY_NUMBER)
+_VERIFY_AT = _ENTRIES.add_columns(
+    certificates.event_status_at(Certificate.id, bindparam("at", type_=UTCDateTime())).label("then")
+).where(_BY_NUMBER)
+"""Verification's statements, built once: a request only binds the number (and the moment)."""
 
 
-def _status_now(profile: Profile, certificate: Certificate, now: datetime) -> str:
-    live = certificate.status in (CertificateStatus.VALID, CertificateStatus.SUSPENDED)
-    if live and applications.today(profile, now) > certificate.valid_to:
+def _status_now(profile: Profile, status: str, valid_to: date, now: datetime) -> str:
+    live = status in (CertificateStatus.VALID, CertificateStatus.SUSPENDED)
+    if live and applications.today(profile, now) > valid_to:
         return str(CertificateStatus.EXPIRED)
-    return certificate.status
+    return status
 
 
-def _entry(
-    certificate: Certificate,
-    organisation: Organisation,
-    scope: tuple[list[str], list[str]],
-    *,
-    status: str,
-    base_url: str,
-) -> CertificateEntry:
+def _entry(row: Row[Any], *, status: str, base_url: str) -> CertificateEntry:
+    pairs = [pair.split(":", 1) for pair in row.scopes.split(",")] if row.scopes else []
     return CertificateEntry(
-        number=certificate.number,
-        company_name=organisation.legal_name,
-        city=organisation.city,
-        postal_code=organisation.postal_code,
-        categories=scope[0],
-        cpv_divisions=scope[1],
+        number=row.number,
+        company_name=row.legal_name,
+        city=row.city,
+        postal_code=row.postal_code,
+        categories=sorted({category for category, _division in pairs}),
+        cpv_divisions=sorted({division for _category, division in pairs}),
         status=status,
-        valid_from=certificate.valid_from,
-        valid_to=certificate.valid_to,
-        verify_url=certificates.verify_url(base_url, certificate.number),
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        verify_url=certificates.verify_url(base_url, row.number),
     )
+
+
+_NUL = "\x00"
 
 
 def _like(text: str) -> str:
@@ -127,7 +136,7 @@ def _like(text: str) -> str:
 
 
 async def search(  # the register's filters, each optional
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     *,
     profile: Profile,
     base_url: str,
@@ -142,9 +151,9 @@ async def search(  # the register's filters, each optional
 ) -> list[CertificateEntry]:
     """Certificates by company name, place (city or postal code), category, CPV division and
     status now; ordered by number, ``after`` a number for the next page."""
-    query: Select[Certificate, Organisation] = select(Certificate, Organisation).join(
-        Organisation, Organisation.id == Certificate.organisation_id
-    )
+    if _NUL in f"{name or ''}{place or ''}":
+        return []  # no stored text holds one, and PostgreSQL refuses it as a parameter
+    query = _ENTRIES
     if name:
         query = query.where(func.lower(Organisation.legal_name).like(_like(name), escape="\\"))
     if place:
@@ -173,18 +182,11 @@ async def search(  # the register's filters, each optional
     elif status:
         query = query.where(Certificate.status == status)
     if after:
-        query = query.where(Certificate.number > after)
+        query = query.where(Certificate.number > after.replace(_NUL, ""))
     rows = (await session.execute(query.order_by(Certificate.number).limit(limit))).all()
-    scopes = await _scopes(session, [row[0].id for row in rows])
     return [
-        _entry(
-            certificate,
-            organisation,
-            scopes.get(certificate.id, ([], [])),
-            status=_status_now(profile, certificate, now),
-            base_url=base_url,
-        )
-        for certificate, organisation in rows
+        _entry(row, status=_status_now(profile, row.status, row.valid_to, now), base_url=base_url)
+        for row in rows
     ]
 
 
@@ -201,7 +203,7 @@ async def certificate_by_number(session: AsyncSession, number: str) -> Certifica
 
 
 async def verify(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     *,
     profile: Profile,
     base_url: str,
@@ -209,32 +211,26 @@ async def verify(
     now: datetime,
     at: datetime | None = None,
 ) -> Verification:
-    """The status of a certificate now and, if asked, at ``at`` (from its history)."""
-    row = (
-        await session.execute(
-            select(Certificate, Organisation)
-            .join(Organisation, Organisation.id == Certificate.organisation_id)
-            .where(Certificate.number == number.strip().upper())
-        )
-    ).first()
+    """The status of a certificate now and, if asked, at ``at`` (from its history).
+
+    One statement: the certificate's register columns, its company, its scope and, with ``at``,
+    the status the last event up to then set.
+    """
+    wanted = number.strip().upper()
+    query, parameters = (
+        (_VERIFY_AT, {"number": wanted, "at": at}) if at else (_VERIFY, {"number": wanted})
+    )
+    row = None if _NUL in wanted else (await session.execute(query, parameters)).first()
     if row is None:
         return Verification(number=number, found=False, status_now=None, at=at)
-    certificate, organisation = row
-    scopes = await _scopes(session, [certificate.id])
-    status = _status_now(profile, certificate, now)
+    status = _status_now(profile, row.status, row.valid_to, now)
     return Verification(
-        number=certificate.number,
+        number=row.number,
         found=True,
         status_now=status,
         at=at,
-        status_at=await certificates.status_at(session, profile, certificate, at) if at else None,
-        certificate=_entry(
-            certificate,
-            organisation,
-            scopes.get(certificate.id, ([], [])),
-            status=status,
-            base_url=base_url,
-        ),
+        status_at=certificates.status_then(profile, row.then, row.valid_to, at) if at else None,
+        certificate=_entry(row, status=status, base_url=base_url),
     )
 
 
@@ -252,7 +248,12 @@ async def qualification_at(
     The bid opening asks this for the submission deadline. A suspended, revoked or expired
     certificate at that moment does not count.
     """
-    query = select(Certificate).where(Certificate.organisation_id == organisation_id)
+    query = select(
+        Certificate.number,
+        Certificate.valid_from,
+        Certificate.valid_to,
+        certificates.event_status_at(Certificate.id, at).label("then"),
+    ).where(Certificate.organisation_id == organisation_id)
     if category or cpv_division:
         conditions = [CertificateScope.certificate_id == Certificate.id]
         if category:
@@ -260,11 +261,11 @@ async def qualification_at(
         if cpv_division:
             conditions.append(CertificateScope.division == cpv_division)
         query = query.where(select(CertificateScope.id).where(and_(*conditions)).exists())
-    candidates = (await session.scalars(query.order_by(Certificate.issued_at.desc()))).all()
+    candidates = (await session.execute(query.order_by(Certificate.issued_at.desc()))).all()
+    day = applications.today(profile, at)
     seen: tuple[str | None, str | None] = (None, None)
     for certificate in candidates:
-        status = await certificates.status_at(session, profile, certificate, at)
-        day = applications.today(profile, at)
+        status = certificates.status_then(profile, certificate.then, certificate.valid_to, at)
         in_period = certificate.valid_from <= day <= certificate.valid_to
         if status == CertificateStatus.VALID and in_period:
             return Qualification(

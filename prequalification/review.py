@@ -142,10 +142,21 @@ async def _audit(
 
 
 async def start_review(
-    session: AsyncSession, *, application: Application, by: Principal, now: datetime
+    session: AsyncSession,
+    *,
+    application: Application,
+    by: Principal,
+    now: datetime,
+    version: int | None = None,
 ) -> Application:
-    """Take a submitted application into review (idempotent for its reviewer)."""
+    """Take a submitted application into review (idempotent for its reviewer).
+
+    ``version``, when given, is the version the officer saw (the pages send it)."""
     _not_own(by, application)
+    if version is not None and not (
+        application.status == ApplicationStatus.IN_REVIEW and application.reviewer_id == by.user_id
+    ):
+        _version(application, version)
     if application.status == ApplicationStatus.IN_REVIEW and application.reviewer_id == by.user_id:
         return application
     if application.status != ApplicationStatus.SUBMITTED:
@@ -171,13 +182,18 @@ async def decide_evidence(
     reason: str,
     by: Principal,
     now: datetime,
+    version: int | None = None,
 ) -> None:
     """Accept or reject one item, with a reason (it is shown to the company).
 
     On an approved application this decides renewed evidence: an accepted renewal replaces the
-    older item of a single-item type and may reinstate a suspended certificate.
+    older item of a single-item type and may reinstate a suspended certificate. ``version``,
+    when given, must be the application's current version (a decision is not taken on a state
+    the officer did not see); the item itself is one immutable upload either way.
     """
     _not_own(by, application)
+    if version is not None:
+        _version(application, version)
     renewal = application.status == ApplicationStatus.APPROVED
     if not renewal:
         _in_review(application)
@@ -237,10 +253,15 @@ async def decide_declaration(
     reason: str,
     by: Principal,
     now: datetime,
+    version: int | None = None,
 ) -> None:
-    """Accept or reject the self-declaration; ``fail`` and ``discretionary`` need this step."""
+    """Accept or reject the self-declaration; ``fail`` and ``discretionary`` need this step.
+
+    ``version``, when given, must be the application's current version."""
     _not_own(by, application)
     _in_review(application)
+    if version is not None:
+        _version(application, version)
     declaration = await PrequalificationRepository(session).declaration(application.id)
     if declaration is None:
         raise EvidenceNotFound("The application has no self-declaration.")

@@ -154,6 +154,9 @@ class QueueEntry(msgspec.Struct, frozen=True, kw_only=True):
 class EvidenceDecision(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     decision: Literal["accept", "reject"]
     reason: ReasonText
+    version: int | None = None
+    """The version of the application the officer saw; when sent, a decision on a changed
+    application is refused (409 ``stale-version``)."""
 
 
 class Decision(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -2,7 +2,29 @@
 
 from __future__ import annotations
 
-__all__ = ["NoThresholdsForDate", "ProcurementError"]
+__all__ = [
+    "AmendmentRefused",
+    "BidChanged",
+    "BidNotFound",
+    "BidsSealed",
+    "ClarificationClosed",
+    "DeadlinePassed",
+    "DocumentNotFound",
+    "EligibilityMissing",
+    "InvalidBid",
+    "InvalidDocument",
+    "InvalidTender",
+    "NoThresholdsForDate",
+    "OpeningRefused",
+    "ProcurementError",
+    "PublicationRefused",
+    "QuestionAnswered",
+    "QuestionNotFound",
+    "ReceiptNotReady",
+    "TenderChanged",
+    "TenderNotFound",
+    "WrongTenderState",
+]
 
 from http import HTTPStatus
 
@@ -17,3 +39,142 @@ class NoThresholdsForDate(ProcurementError):
     status_code = HTTPStatus.CONFLICT
     code = "no-thresholds-for-date"
     title = "The profile has no EU thresholds for this date"
+
+
+class TenderNotFound(ProcurementError):
+    status_code = HTTPStatus.NOT_FOUND
+    code = "tender-not-found"
+    title = "There is no such tender"
+
+
+class DocumentNotFound(ProcurementError):
+    status_code = HTTPStatus.NOT_FOUND
+    code = "document-not-found"
+    title = "There is no such document"
+
+
+class InvalidTender(ProcurementError):
+    """The content breaks a rule; ``problems`` lists each field with what is wrong."""
+
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "invalid-tender"
+    title = "The tender is not valid"
+
+
+class TenderChanged(ProcurementError):
+    status_code = HTTPStatus.CONFLICT
+    code = "tender-changed"
+    title = "The tender has changed since you loaded it"
+
+
+class WrongTenderState(ProcurementError):
+    status_code = HTTPStatus.CONFLICT
+    code = "wrong-tender-state"
+    title = "Not possible in the tender's current state"
+
+
+class PublicationRefused(ProcurementError):
+    """A legal check refuses the publication; ``checks`` lists the failed ones."""
+
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "publication-refused"
+    title = "The tender cannot be published like this"
+
+
+class InvalidDocument(ProcurementError):
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "invalid-document"
+    title = "The document cannot be taken"
+
+
+class ClarificationClosed(ProcurementError):
+    """No question any more: the tender is not open for questions, or the deadline for
+    questions (else the submission deadline) has passed."""
+
+    status_code = HTTPStatus.CONFLICT
+    code = "clarification-closed"
+    title = "Questions are no longer taken"
+
+
+class QuestionNotFound(ProcurementError):
+    status_code = HTTPStatus.NOT_FOUND
+    code = "question-not-found"
+    title = "There is no such question"
+
+
+class QuestionAnswered(ProcurementError):
+    status_code = HTTPStatus.CONFLICT
+    code = "question-answered"
+    title = "The question has been answered already"
+
+
+class AmendmentRefused(ProcurementError):
+    """The amendment would break a rule (``reason``: ``new-procedure``, ``no-change``,
+    ``deadlines``; for ``deadlines``, ``checks`` lists the refusing checks)."""
+
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "amendment-refused"
+    title = "The tender cannot be amended like this"
+
+
+class BidNotFound(ProcurementError):
+    status_code = HTTPStatus.NOT_FOUND
+    code = "bid-not-found"
+    title = "There is no such bid"
+
+
+class BidChanged(ProcurementError):
+    """The bid changed since the version the request names."""
+
+    status_code = HTTPStatus.CONFLICT
+    code = "bid-changed"
+    title = "The bid has changed in the meantime"
+
+
+class DeadlinePassed(ProcurementError):
+    """Received at or after the submission deadline (``deadline`` and ``received_at`` say when)."""
+
+    status_code = HTTPStatus.CONFLICT
+    code = "deadline-passed"
+    title = "The submission deadline has passed"
+
+
+class InvalidBid(ProcurementError):
+    """The bid breaks a rule; ``errors`` lists each field with what is wrong."""
+
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "invalid-bid"
+    title = "The bid is not valid"
+
+
+class EligibilityMissing(ProcurementError):
+    """The company proves its suitability neither by a certificate nor by the documents the
+    tender asks for; ``missing`` names what is lacking."""
+
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "eligibility-missing"
+    title = "The proof of suitability is missing"
+
+
+class BidsSealed(ProcurementError):
+    """Bids are sealed until two officers have opened them."""
+
+    status_code = HTTPStatus.CONFLICT
+    code = "bids-sealed"
+    title = "The bids are sealed until the opening"
+
+
+class OpeningRefused(ProcurementError):
+    """The opening cannot be started or confirmed now (``reason`` says why)."""
+
+    status_code = HTTPStatus.CONFLICT
+    code = "opening-refused"
+    title = "The opening is not possible"
+
+
+class ReceiptNotReady(ProcurementError):
+    """The receipt PDF is being sealed (a job does it within seconds)."""
+
+    status_code = HTTPStatus.CONFLICT
+    code = "receipt-not-ready"
+    title = "The receipt is not sealed yet"

@@ -16,6 +16,13 @@ from workers.housekeeping import PURGE
 from workers.mail import SEND as SEND_MAIL
 from workers.prequalification import CHECK_EVIDENCE, SEAL_CERTIFICATE
 from workers.prequalification import SWEEP as PQ_SWEEP
+from workers.procurement import (
+    CHECK_BID_DOCUMENT,
+    CLOSE_TENDER,
+    SEAL_RECEIPT,
+    SWEEP_TENDERS,
+    WRITE_MINUTES,
+)
 from workers.scheduler import Periodic
 from workers.signature_checks import PURGE_CHECKS as PURGE_SIGNATURE_CHECKS
 from workers.signature_checks import VALIDATE as VALIDATE_SIGNATURE
@@ -31,6 +38,11 @@ ACTORS: tuple[ActorSpec[Any], ...] = (
     CHECK_EVIDENCE,
     SEAL_CERTIFICATE,
     PQ_SWEEP,
+    CLOSE_TENDER,
+    SWEEP_TENDERS,
+    SEAL_RECEIPT,
+    CHECK_BID_DOCUMENT,
+    WRITE_MINUTES,
 )
 PERIODIC: tuple[Periodic, ...] = (
     Periodic(actor=PURGE, every=timedelta(hours=1)),
@@ -44,4 +56,7 @@ PERIODIC: tuple[Periodic, ...] = (
     # Reminders, suspensions and expiries count calendar days; a sweep every six hours
     # catches a day's changes early in the day, and each one happens once however often it runs.
     Periodic(actor=PQ_SWEEP, every=timedelta(hours=6)),
+    # Each published tender has its own closing job at its deadline; the sweep closes within
+    # five minutes any tender whose job was lost or whose worker was down at the deadline.
+    Periodic(actor=SWEEP_TENDERS, every=timedelta(minutes=5)),
 )

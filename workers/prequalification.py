@@ -64,9 +64,12 @@ SEAL_CERTIFICATE = ActorSpec(
 )
 
 
-async def _sweep(context: JobContext, _payload: lifecycle.Sweep) -> None:
+async def _sweep(context: JobContext, payload: lifecycle.Sweep) -> None:
     summary = await lifecycle.sweep(
-        context.session, profile=context.settings.profile, now=context.clock.now()
+        context.session,
+        profile=context.settings.profile,
+        now=context.clock.now(),
+        after=payload.after,
     )
     log.info("pre-qualification sweep", extra={"summary": msgspec.to_builtins(summary)})
 

@@ -7,8 +7,9 @@ datetimes, also on SQLite, which has no time-zone type of its own.
 
 from __future__ import annotations
 
-__all__ = ["Base", "UTCDateTime"]
+__all__ = ["Base", "UTCDateTime", "in_models", "made_outside_models"]
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,3 +56,22 @@ class Base(DeclarativeBase):
     """Base of all models; its metadata is what migrations compare against."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+_OUTSIDE_MODELS: dict[str, set[str]] = {"table": set(), "column": set(), "index": set()}
+
+
+def made_outside_models(type_: str, *prefixes: str) -> None:
+    """Declare schema objects a domain's migrations make that its models do not describe
+    (a full-text table, a generated column): ``type_`` is ``table``, ``column`` (named
+    ``table.column``) or ``index``; names match by their beginning. Autogenerate leaves them
+    alone."""
+    _OUTSIDE_MODELS[type_].update(prefixes)
+
+
+def in_models(name: str | None, type_: str, parents: Mapping[Any, Any]) -> bool:
+    """Alembic's ``include_name`` hook: whether autogenerate compares this object."""
+    if name is None:
+        return True
+    qualified = f"{parents.get('table_name')}.{name}" if type_ == "column" else name
+    return not qualified.startswith(tuple(_OUTSIDE_MODELS.get(type_, ())))

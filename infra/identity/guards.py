@@ -1,5 +1,9 @@
 """Who may: guards as plain functions, and the check that every route declares one.
 
+Guards are ``async def`` although none of them awaits anything: Litestar calls an async guard
+directly and runs a plain function in a worker thread (``sync_to_thread``), a thread hop per
+request for a check of a few attribute reads.
+
 Deny by default: :func:`require_declared_guards` refuses to build an app with a route that has
 no guard, so a route is public only because somebody wrote ``guards=[public]``. Organisation
 guards read the ``organisation_id`` path parameter and answer 404 to non-members, so that
@@ -20,7 +24,7 @@ __all__ = [
 ]
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Litestar
@@ -30,7 +34,7 @@ from litestar.handlers.base import BaseRouteHandler
 from infra.identity.errors import AccessDenied, NotAuthenticated, OrganisationNotFound
 from infra.identity.principal import ANONYMOUS, Principal
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 PRINCIPAL_KEY = "vergabe.principal"
 
 
@@ -40,11 +44,13 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return found if isinstance(found, Principal) else ANONYMOUS
 
 
-def public(_connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+async def public(
+    _connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+) -> None:
     """Anyone, also without logging in."""
 
 
-def authenticated(
+async def authenticated(
     connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
 ) -> None:
     """Any logged-in person or valid API token."""
@@ -52,7 +58,9 @@ def authenticated(
         raise NotAuthenticated("Log in or send an API token.")
 
 
-def person(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+async def person(
+    connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+) -> None:
     """A logged-in person (not an API token): account settings, tokens, invitations."""
     principal = principal_of(connection)
     if principal.kind == "anonymous":
@@ -61,11 +69,11 @@ def person(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHa
         raise AccessDenied("Only a person can do this, not an API token.")
 
 
-def platform_admin(
+async def platform_admin(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """A platform administrator (a person)."""
-    person(connection, handler)
+    await person(connection, handler)
     principal = principal_of(connection)
     if not principal.is_platform_admin:
         raise AccessDenied("Only platform administrators can do this.")
@@ -81,7 +89,9 @@ def member_of(*roles: str, scope: str | None = None) -> Guard:
         scope: the scope an API token of that organisation needs (tokens are refused if None).
     """
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    async def guard(
+        connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+    ) -> None:
         principal = principal_of(connection)
         if not principal.is_authenticated:
             raise NotAuthenticated("Log in or send an API token.")

@@ -5,8 +5,9 @@ knows the ids of a person's organisations but not their names. :class:`Navigatio
 reads the names once per page request of a logged-in person, so that every page, also an error
 page, links the header to "my organisations"; requests of anonymous visitors, API clients,
 the documentation, health probes and static files touch no database for it.
-:func:`menu_of` adds the links a person's roles call for (pre-qualification for the people of a
-company, the review queue for officers of an authority), read from the principal alone.
+:func:`menu_of` adds the links a person's roles call for (the bids and pre-qualification for the
+people of a company, the tenders and the review queue for officers of an authority), read from
+the principal alone.
 """
 
 from __future__ import annotations
@@ -83,20 +84,25 @@ class MenuLink(msgspec.Struct, frozen=True):
 
 
 PREQUALIFICATION = MenuLink("/praequalifizierung", N_("Pre-qualification"))
+MY_BIDS = MenuLink("/angebote", N_("My bids"))
 PREQUALIFICATION_REVIEW = MenuLink("/praequalifizierung/pruefung", N_("Pre-qualification review"))
+OFFICE_TENDERS = MenuLink("/vergabestelle/ausschreibungen", N_("Tenders of my authority"))
 
 
 def menu_of(connection: ASGIConnection[Any, Any, Any, Any]) -> list[MenuLink]:
-    """The role-dependent links of the logged-in person: pre-qualification for the owners and
-    members of a company, the review for officers of an authority (whether their authority is
-    a pre-qualification office, the page itself says)."""
+    """The role-dependent links of the logged-in person: their bids and pre-qualification for
+    the owners and members of a company; the authority's tenders and the review for officers
+    of an authority (whether their authority is a pre-qualification office, the page itself
+    says)."""
     principal = principal_of(connection)
     if principal.kind != "user":
         return []
     memberships = principal.memberships.values()
     links = []
     if any(m.kind == "supplier" and m.role in (Role.OWNER, Role.MEMBER) for m in memberships):
+        links.append(MY_BIDS)
         links.append(PREQUALIFICATION)
     if any(m.kind == "authority" and m.role == Role.OFFICER for m in memberships):
+        links.append(OFFICE_TENDERS)
         links.append(PREQUALIFICATION_REVIEW)
     return links

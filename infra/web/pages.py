@@ -1,8 +1,9 @@
 """The public pages and the language switcher.
 
-Every page is server-rendered and complete without JavaScript. The pages that will later list
-tenders and pre-qualified companies say honestly that nothing is there yet; the login and the
-other identity pages are :mod:`infra.identity.pages`.
+Every page is server-rendered and complete without JavaScript. The page that will later list
+pre-qualified companies says honestly that nothing is there yet; the tenders are
+:mod:`procurement.tenders.pages` at ``/ausschreibungen`` (``/tenders`` redirects there), the
+login and the other identity pages are :mod:`infra.identity.pages`.
 ``POST /language`` is the target of the switcher form in the header: it stores the chosen
 language in a cookie and sends the visitor back (303) to the page they came from.
 """
@@ -38,8 +39,10 @@ async def start_page(request: Request[Any, Any, Any]) -> Template:
 
 
 @get("/tenders", include_in_schema=False, name="web:tenders", guards=[public])
-async def tenders_page(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "tenders.html")
+async def tenders_page(request: Request[Any, Any, Any]) -> Redirect:
+    """The tenders' old address: moved for good to the German ``/ausschreibungen``."""
+    query = request.url.query
+    return Redirect(path="/ausschreibungen" + (f"?{query}" if query else ""), status_code=301)
 
 
 @get("/register", include_in_schema=False, name="web:register", guards=[public])

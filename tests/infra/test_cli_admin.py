@@ -50,6 +50,7 @@ class TestDemo:
             "VERGABE_SMTP_URL": "smtp://127.0.0.1:25",
             "VERGABE_SEAL_PKCS12": "/etc/vergabe/seal.p12",
             "VERGABE_TSA_URL": "https://tsa.example/rfc3161",
+            "VERGABE_BID_KEK_FILE": "/run/secrets/bid-kek",
         }
         done = _run(production, "demo")
         assert done.exit_code == 2

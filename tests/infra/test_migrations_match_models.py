@@ -8,13 +8,15 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import infra.app  # noqa: F401 - imports every model of the platform
-from infra.db.base import Base
+from infra.db.base import Base, in_models
 
 
 class TestMigrationsMatchModels:
     async def test_autogenerate_finds_nothing_to_change(self, engine: AsyncEngine) -> None:
         def diff(connection: Connection) -> list[object]:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": in_models}
+            )
             return list(compare_metadata(context, Base.metadata))
 
         async with engine.connect() as connection:

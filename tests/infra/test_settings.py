@@ -96,6 +96,9 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "VERGABE_SEAL_PKCS11_KEY": ("seal-key", "seal-key"),
     "VERGABE_SEAL_PKCS11_PIN": ("1234", "1234"),
     "VERGABE_TSA_URL": ("https://tsa.example/rfc3161", "https://tsa.example/rfc3161"),
+    "VERGABE_BID_KEK_FILE": ("{tmp}/kek", Path("{tmp}/kek")),
+    "VERGABE_OPENING_WINDOW_MINUTES": ("45", 45),
+    "VERGABE_BID_MAX_DOCUMENTS": ("12", 12),
     "VERGABE_LOG_LEVEL": ("DEBUG", "DEBUG"),
     "VERGABE_LOG_FORMAT": ("text", "text"),
     "VERGABE_ASSETS_DIR": ("{tmp}/assets", Path("{tmp}/assets")),
@@ -107,6 +110,7 @@ PRODUCTION_NEEDS = {
     "VERGABE_SMTP_URL": "smtp://mail.example:587",
     "VERGABE_SEAL_PKCS12": "/etc/vergabe/seal.p12",
     "VERGABE_TSA_URL": "https://tsa.example/rfc3161",
+    "VERGABE_BID_KEK_FILE": "/run/secrets/bid-kek",
 }
 COMPANIONS: dict[str, dict[str, str]] = {
     "VERGABE_ENV": PRODUCTION_NEEDS,
@@ -218,6 +222,34 @@ class TestInvalidValues:
 
         assert str(caught.value).startswith("VERGABE_SECRET_KEY: required in production")
         assert not (tmp_path / "development-secret.key").exists()
+
+    def test_given_production_without_the_bid_key_then_refused_and_none_generated(
+        self, tmp_path: Path
+    ) -> None:
+        needs = {k: v for k, v in PRODUCTION_NEEDS.items() if k != "VERGABE_BID_KEK_FILE"}
+        with pytest.raises(SettingsError) as caught:
+            load_settings(
+                {
+                    "VERGABE_DATA_DIR": str(tmp_path),
+                    "VERGABE_ENV": "production",
+                    "VERGABE_SECRET_KEY": "x" * 40,
+                    **needs,
+                }
+            )
+
+        assert str(caught.value).startswith("VERGABE_BID_KEK_FILE: production needs")
+        assert not (tmp_path / "development-bid-kek.key").exists()
+
+    def test_in_development_a_bid_key_is_generated_owner_only_and_reused(
+        self, tmp_path: Path
+    ) -> None:
+        first = load_settings({"VERGABE_DATA_DIR": str(tmp_path)})
+        second = load_settings({"VERGABE_DATA_DIR": str(tmp_path)})
+
+        assert first.bids.kek_file == tmp_path / "development-bid-kek.key"
+        assert second.bids.kek_file == first.bids.kek_file
+        assert first.bids.kek_file.stat().st_mode & 0o777 == 0o600
+        assert len(bytes.fromhex(first.bids.kek_file.read_text().strip())) == 32
 
     def test_given_an_unknown_profile_then_the_bundled_ones_are_listed(
         self, tmp_path: Path

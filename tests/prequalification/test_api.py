@@ -4,6 +4,7 @@ with a clear problem and no change (issue 5, items 2, 3 and 7)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from infra.identity.models import Membership, User
 from infra.mail.models import Mail
+from infra.settings import Settings
 from prequalification.models import Certificate, Evidence
 from tests.prequalification.conftest import World, answers_all_no
+from tests.prequalification.test_lifecycle import approved
 from tests.signatures.factories import make_pdf, sign_pdf
 from tests.signatures.pki import TestPki
 
@@ -341,6 +344,35 @@ class TestOfficeBadInput:
         assert response.status_code == 409
         assert response.json()["code"] == "application-changed"
 
+    async def test_an_item_decision_on_a_stale_version_is_refused_and_changes_nothing(
+        self, world: World, qes_pdf: bytes
+    ) -> None:
+        application_id = await self._submitted(world, qes_pdf)
+        officer = world.clients["officer"]
+        view = (await officer.post(_office(world, application_id, "/review"))).json()
+        item = next(e for e in view["evidence"] if e["status"] == "checked")
+        decide = _office(world, application_id, f"/evidence/{item['id']}/decision")
+        # Given a decision by a colleague in between (the application's version moves on)
+        accepted = await officer.post(
+            decide, json={"decision": "accept", "reason": "Geprüft.", "version": view["version"]}
+        )
+        assert accepted.status_code == 204, accepted.text
+        # When the officer decides on the version they saw before it
+        stale = await officer.post(
+            decide, json={"decision": "reject", "reason": "Zu alt.", "version": view["version"]}
+        )
+        # Then it is refused with the current version, and the item stays accepted
+        assert stale.status_code == 409
+        assert stale.json()["code"] == "application-changed"
+        assert stale.json()["current_version"] == view["version"] + 1
+        after = (await officer.get(_office(world, application_id))).json()
+        assert next(e for e in after["evidence"] if e["id"] == item["id"])["status"] == "accepted"
+        declaration = await officer.post(
+            _office(world, application_id, "/self-declaration/decision"),
+            json={"decision": "accept", "reason": "Geprüft.", "version": view["version"]},
+        )
+        assert declaration.status_code == 409
+
     async def test_changes_requested_mail_lists_what_to_fix_and_resubmission_works(
         self,
         world: World,
@@ -412,3 +444,31 @@ class TestOwnOrganisation:
             assert response.status_code == 403
             assert response.json()["code"] == "own-organisation"
         assert (await _read(world, application["id"]))["status"] == "submitted"
+
+
+class TestExclusionPeriod:
+    async def test_the_company_may_apply_again_from_the_day_after_the_last_berlin_day(
+        self, world: World, sessions: async_sessionmaker[AsyncSession], trusted: Settings
+    ) -> None:
+        certificate = await approved(sessions, trusted, world)
+        revoked = await world.clients["officer"].post(
+            f"/api/v1/prequalification/certificates/{certificate.number}/revoke",
+            json={
+                "ground": "professional-misconduct",
+                "event_date": "2026-01-10",
+                "excluded_until": "2026-03-28",
+                "reason": "Schwere Verfehlung.",
+            },
+        )
+        assert revoked.status_code == 200, revoked.text
+        # 23:30 in Berlin on the last day of the period (22:30 UTC): still excluded
+        world.clock.set(datetime.fromisoformat("2026-03-28T22:30:00+00:00"))
+        await world.log_in_again("owner")
+        still = await world.clients["owner"].post(world.company_url(), json=WORKS)
+        assert still.status_code == 409
+        assert still.json()["code"] == "excluded"
+        # 00:30 in Berlin on the next day, while it is still the 28th in UTC: the period is over
+        world.clock.set(datetime.fromisoformat("2026-03-28T23:30:00+00:00"))
+        await world.log_in_again("owner")
+        again = await world.clients["owner"].post(world.company_url(), json=WORKS)
+        assert again.status_code == 201, again.text

@@ -184,6 +184,7 @@ class TestMailbox:
                 "VERGABE_SMTP_URL": "smtp://localhost:25",
                 "VERGABE_SEAL_PKCS12": "/etc/vergabe/seal.p12",
                 "VERGABE_TSA_URL": "https://tsa.example/rfc3161",
+                "VERGABE_BID_KEK_FILE": "/run/secrets/bid-kek",
                 "VERGABE_DATABASE_URL": settings.database.url,
             }
         )

@@ -12,7 +12,7 @@ import json
 import pytest
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Error, Page, Response
 
-PAGES = ["/", "/tenders", "/register", "/login", "/barrierefreiheit", "/impressum"]
+PAGES = ["/", "/ausschreibungen", "/register", "/login", "/barrierefreiheit", "/impressum"]
 MISSING = "/gibt-es-nicht"
 LOCALES = {"de": "de-DE", "en": "en-GB"}
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -145,13 +145,13 @@ class TestWithoutJavaScript:
         try:
             # Given a German visitor without JavaScript on the tender page
             page = await context.new_page()
-            await page.goto(live_server + "/tenders")
+            await page.goto(live_server + "/ausschreibungen")
             assert await page.locator("h1").inner_text() == "Ausschreibungen"
             # When they press the switcher's "English"
             async with page.expect_navigation():
                 await page.get_by_role("button", name="English").click()
             # Then they are back on the same page, in English
-            assert page.url == live_server + "/tenders"
+            assert page.url == live_server + "/ausschreibungen"
             assert await page.get_attribute("html", "lang") == "en"
             assert await page.locator("h1").inner_text() == "Tenders"
             # And the other pages follow

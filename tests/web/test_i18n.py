@@ -22,6 +22,7 @@ PAGE_CODE = [
     WEB.parent / "mail",
     WEB.parent.parent / "signatures",
     WEB.parent.parent / "prequalification",
+    WEB.parent.parent / "procurement",
 ]
 """Where page texts are marked: the web shell and the pages of the domains (see babel.cfg)."""
 H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
@@ -65,7 +66,7 @@ class TestNegotiateLanguage:
         # Given a browser preferring French, then British English
         headers = {"accept-language": "fr-FR, en-GB;q=0.9, de;q=0.5"}
         # When it opens the tender page
-        response = await client.get("/tenders", headers=headers)
+        response = await client.get("/ausschreibungen", headers=headers)
         # Then the first offered language (English) is chosen
         assert '<html lang="en">' in response.text
         assert heading(response.text) == "Tenders"
@@ -76,7 +77,7 @@ class TestNegotiateLanguage:
         # Given a visitor who chose German but whose browser prefers English
         client.cookies.set("vergabe_lang", "de")
         # When they open the tender page
-        response = await client.get("/tenders", headers={"accept-language": "en"})
+        response = await client.get("/ausschreibungen", headers={"accept-language": "en"})
         # Then the chosen language wins
         assert heading(response.text) == "Ausschreibungen"
 
@@ -84,7 +85,7 @@ class TestNegotiateLanguage:
         self, client: AsyncTestClient[Litestar]
     ) -> None:
         client.cookies.set("vergabe_lang", "fr")
-        response = await client.get("/tenders", headers={"accept-language": "en"})
+        response = await client.get("/ausschreibungen", headers={"accept-language": "en"})
         assert heading(response.text) == "Tenders"
 
 

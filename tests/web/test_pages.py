@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from infra.web.pages import safe_next_path
 
-PAGES = ["/", "/tenders", "/register", "/login", "/barrierefreiheit", "/impressum"]
+PAGES = ["/", "/ausschreibungen", "/register", "/login", "/barrierefreiheit", "/impressum"]
 TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 PROBLEM = "application/problem+json"
 
@@ -49,15 +49,12 @@ class TestPages:
         html = response.text
         assert "Vergabeplattform Bremen" in html
         assert "Die Senatorin für Wirtschaft, Häfen und Transformation, Bremen" in html
-        for target in ('href="/tenders"', 'href="/register"', 'href="/login"'):
+        for target in ('href="/ausschreibungen"', 'href="/register"', 'href="/login"'):
             assert target in html
 
     @pytest.mark.parametrize(
         ("path", "empty"),
-        [
-            ("/tenders", "Noch keine Ausschreibungen veröffentlicht."),
-            ("/register", "Noch keine Unternehmen präqualifiziert."),
-        ],
+        [("/register", "Noch keine Unternehmen präqualifiziert.")],
     )
     async def test_pages_without_content_say_so_and_offer_no_form_but_the_switcher(
         self, client: AsyncTestClient[Litestar], path: str, empty: str
@@ -79,20 +76,20 @@ class TestSwitchLanguage:
         self, client: AsyncTestClient[Litestar]
     ) -> None:
         # Given a visitor on the tender page with its switcher's token
-        token = await csrf_token(client, "/tenders")
+        token = await csrf_token(client, "/ausschreibungen")
         # When they choose English
         response = await client.post(
             "/language",
-            data={"_csrf_token": token, "lang": "en", "next": "/tenders?page=2"},
+            data={"_csrf_token": token, "lang": "en", "next": "/ausschreibungen?text=bau"},
             follow_redirects=False,
         )
         # Then they are sent back with a language cookie
         assert response.status_code == 303
-        assert response.headers["location"] == "/tenders?page=2"
+        assert response.headers["location"] == "/ausschreibungen?text=bau"
         assert response.cookies["vergabe_lang"] == "en"
         assert "httponly" in response.headers["set-cookie"].lower()
         # And the pages are English from now on
-        page = await client.get("/tenders")
+        page = await client.get("/ausschreibungen")
         assert '<html lang="en">' in page.text
         assert "No tenders published yet." in page.text
 

@@ -4,70 +4,56 @@ The form tests run the real app in process with the pre-qualification world of
 ``tests/prequalification/conftest.py`` (a company whose owner is the test PKI's qualified
 signer, a designated office with two officers, another authority's officer) and its embedded
 worker, so that an upload is checked by the real signature job. The browser tests run the app as
-``vergabe run`` does, with worker and scheduler at the tests' present and the test PKI trusted:
-axe checks the company's and the office's pages in German and English under the real CSP, the
-upload's progress element is driven by a throttled upload, and the signature result arrives in
-the page by htmx.
+``vergabe run`` does (:mod:`tests.web.prequalification_support`), with worker and scheduler at
+the tests' present and the test PKI trusted: axe checks the company's and the office's pages in
+German and English under the real CSP, the upload's progress element is driven by a throttled
+upload, and the signature result arrives in the page by htmx.
 """
 
-# The fixtures of tests/prequalification/conftest.py (``world``, ``trusted``) are imported by name
-# and then requested as parameters, which ruff reads as redefinitions.
+# The fixtures of tests/prequalification/conftest.py (``world``, ``trusted``) and the live server
+# (``pq_server``) are imported by name and then requested as parameters, which ruff reads as
+# redefinitions.
 # ruff: noqa: F811
 
 from __future__ import annotations
 
-import asyncio
-import io
-import itertools
-import json
 import re
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, expect
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from infra.app import create_app
 from infra.clock import ManualClock
-from infra.db import migrate
-from infra.db.engine import create_engine, session_factory
-from infra.identity import login
-from infra.identity.principal import OrgRole, Principal
 from infra.profile_prequalification import CPV_DIVISIONS
-from infra.settings import Settings, load_settings
-from prequalification import applications, exclusion, review
-from prequalification.applications import EvidenceFiles
+from prequalification import exclusion
 from prequalification.cpv_names import CPV_DIVISION_NAMES
-from prequalification.models import Evidence, PrequalificationOffice, SelfDeclarationRecord
-from prequalification.schemas import ApplicationCreate
-from tests.conftest import TEST_START
+from prequalification.models import Evidence, SelfDeclarationRecord
 from tests.infra.identity.conftest import PASSWORD
 from tests.prequalification.conftest import (  # noqa: F401 (fixtures)
     SIGNER,
     World,
-    _organisation,
-    _person,
     answers_all_no,
     trusted,
     world,
 )
 from tests.signatures.factories import make_pdf, sign_pdf
 from tests.signatures.pki import TestPki
-from tests.signatures.trusted_list import install_test_trust
-from tests.web.conftest import _database_of_its_own, _drop_broker_namespace, _free_port, _serving
 from tests.web.identity_factories import field_in_error, summary_links
-from tests.web.test_browser import HEADING_LEVELS, RUN_AXE, WCAG_TAGS
-from tests.web.test_identity_browser import Problems, new_context
-from workers.process import JobProcess
+from tests.web.prequalification_support import (  # noqa: F401 (fixture)
+    BASE,
+    QUEUE,
+    PqServer,
+    accessible,
+    logged_in,
+    pq_server,
+)
+from tests.web.test_identity_browser import Problems
 
-BASE = "/praequalifizierung"
-QUEUE = "/praequalifizierung/pruefung"
 HTML = {"accept": "text/html,application/xhtml+xml"}
 TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 ISSUED = "2026-03-17"
@@ -579,201 +565,6 @@ THROTTLED_UPLOAD = {"offline": False, "latency": 20, "downloadThroughput": -1}
 """Chromium's network emulation: the upload is slowed down below, so that its progress shows."""
 
 
-@dataclass(frozen=True)
-class PqServer:
-    """The live server with worker and scheduler, its database, and who is logged in."""
-
-    url: str
-    sessions: async_sessionmaker[AsyncSession]
-    owner_session: str
-    officer_session: str
-    in_review: uuid.UUID
-    """An application with checked documents and a self-declaration, taken into review."""
-
-
-async def _principal(
-    sessions: async_sessionmaker[AsyncSession], email: str, organisation: uuid.UUID, kind: str
-) -> Principal:
-    from infra.identity.models import Membership, User
-
-    async with sessions() as session:
-        user = (await session.scalars(select(User).where(User.email == email))).one()
-        membership = await session.get(Membership, (user.id, organisation))
-    assert membership is not None
-    return Principal(
-        kind="user",
-        user_id=user.id,
-        email=email,
-        name=user.name,
-        memberships={organisation: OrgRole(kind=kind, role=membership.role)},
-    )
-
-
-async def _session_token(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: ManualClock, email: str
-) -> str:
-    result = await login.log_in(
-        sessions, clock, settings, email=email, password=PASSWORD, address=None, user_agent=None
-    )
-    assert isinstance(result, login.LoginResult)
-    return result.session_token
-
-
-async def _seed(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: ManualClock, pdf: bytes
-) -> tuple[str, str, uuid.UUID]:
-    """A company and an office with one person each, and an application in review."""
-    now = clock.now()
-    owner_email, officer_email = "owner@musterbau.example", "officer@pq.bremen.example"
-    async with sessions() as session, session.begin():
-        company = await _organisation(session, "supplier", "Muster Bau GmbH", now)
-        office = await _organisation(session, "authority", "PQ-Stelle Bremen", now)
-        await _person(session, owner_email, SIGNER, now, company, "owner")
-        await _person(session, officer_email, "Olga Prüfer", now, office, "officer")
-        session.add(PrequalificationOffice(organisation_id=office, designated_at=now))
-    owner = await _principal(sessions, owner_email, company, "supplier")
-    officer = await _principal(sessions, officer_email, office, "authority")
-    profile = settings.profile
-    async with sessions() as session, session.begin():
-        application = await applications.create_application(
-            session,
-            organisation_id=company,
-            data=ApplicationCreate(categories=["works"], cpv_divisions=["45"]),
-            by=owner,
-            now=now,
-        )
-        for evidence_type in profile.prequalification.required_for(["works"]):
-            if not evidence_type.mandatory or evidence_type.form != "document":
-                continue
-            for number in range(evidence_type.min_items):
-                await applications.upload_evidence(
-                    session,
-                    profile=profile,
-                    files=EvidenceFiles(settings.storage.root),
-                    application=application,
-                    type_code=evidence_type.code,
-                    issued_on=date(2026, 3, 17),
-                    stated_expiry=date(2027, 1, 31)
-                    if evidence_type.validity.needs_stated_expiry
-                    else None,
-                    filename=f"{evidence_type.code}-{number + 1}.pdf",
-                    document=io.BytesIO(pdf),
-                    limit=settings.signatures.max_document_bytes,
-                    by=owner,
-                    now=now,
-                )
-        answers = [
-            exclusion.GroundAnswer(code=code, applies=False)
-            for code in exclusion.GROUND_CODES
-            if code != "environmental-social-labour"
-        ]
-        answers.append(
-            exclusion.GroundAnswer(
-                code="environmental-social-labour",
-                applies=True,
-                date=date(2025, 6, 1),
-                self_cleaning=True,
-                explanation="Verstoß gegen Arbeitszeitvorschriften; Schichtplanung umgestellt.",
-            )
-        )
-        await applications.declare(
-            session,
-            profile=profile,
-            application=application,
-            declaration=exclusion.SelfDeclaration(answers=tuple(answers)),
-            source="form",
-            sme_size=None,
-            by=owner,
-            now=now,
-        )
-        application_id = application.id
-
-    async def checked() -> bool:
-        async with sessions() as session:
-            statuses = (await session.scalars(select(Evidence.status))).all()
-        return bool(statuses) and "checking" not in statuses
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 90
-    while not await checked():
-        assert loop.time() < deadline, "the seeded documents were not checked in time"
-        await asyncio.sleep(0.2)
-    async with sessions() as session, session.begin():
-        application = await applications.get_application(session, application_id, for_update=True)
-        await applications.submit(
-            session, profile=profile, application=application, by=owner, now=now
-        )
-        await review.start_review(session, application=application, by=officer, now=now)
-    return (
-        await _session_token(settings, sessions, clock, owner_email),
-        await _session_token(settings, sessions, clock, officer_email),
-        application_id,
-    )
-
-
-@pytest.fixture(scope="module")
-async def pq_server(
-    base_environment: dict[str, str],
-    run_id: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    pki: TestPki,
-) -> AsyncIterator[PqServer]:
-    """The app with worker and scheduler at the tests' present, trusting the test PKI."""
-    listener = _free_port()
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    data_dir = tmp_path_factory.mktemp("web-pq")
-    name = f"vergabe_{run_id}_pq"
-    async with _database_of_its_own(base_environment["VERGABE_DATABASE_URL"], data_dir, name) as db:
-        settings = load_settings(
-            {
-                **base_environment,
-                "VERGABE_DATA_DIR": str(data_dir),
-                "VERGABE_DATABASE_URL": db,
-                "VERGABE_BROKER_NAMESPACE": f"{run_id}-pq",
-                "VERGABE_PUBLIC_URL": url,
-                "VERGABE_JOB_POLL_INTERVAL": "0.2",
-            }
-        )
-        install_test_trust(settings, pki)
-        engine = create_engine(settings.database)
-        await migrate.upgrade(engine)
-        clock = ManualClock(TEST_START)
-        jobs = JobProcess(settings, clock, worker=True, scheduler=True)
-        sessions = session_factory(engine)
-        signed = sign_pdf(pki, make_pdf(), signer="signer-qes", level="B-LTA")
-        try:
-            with _serving(create_app(settings, clock=clock, jobs=jobs), listener):
-                owner, officer, in_review = await _seed(settings, sessions, clock, signed)
-                yield PqServer(
-                    url=url,
-                    sessions=sessions,
-                    owner_session=owner,
-                    officer_session=officer,
-                    in_review=in_review,
-                )
-        finally:
-            await engine.dispose()
-            _drop_broker_namespace(settings)
-
-
-async def _logged_in(browser: Browser, server: PqServer, language: str, who: str) -> BrowserContext:
-    context = await new_context(browser, language)
-    token = server.owner_session if who == "owner" else server.officer_session
-    await context.add_cookies([{"name": "vergabe_session", "value": token, "url": server.url}])
-    return context
-
-
-async def _accessible(page: Page, axe_source: str) -> None:
-    """No WCAG 2.1 A/AA violation, and headings that start at h1 and skip no level."""
-    await page.evaluate("document.fonts.ready.then(() => true)")
-    await page.evaluate(axe_source)
-    violations = await page.evaluate(RUN_AXE, WCAG_TAGS)
-    assert violations == [], json.dumps(violations, indent=2, ensure_ascii=False)
-    levels = await page.evaluate(HEADING_LEVELS)
-    assert levels[0] == 1
-    assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
-
-
 @pytest.mark.browser
 class TestInTheBrowser:
     @pytest.mark.parametrize(
@@ -796,13 +587,13 @@ class TestInTheBrowser:
     ) -> None:
         large = sign_pdf(pki, make_pdf(padding_bytes=1_500_000), signer="signer-qes", level="B-LTA")
         problems = Problems()
-        context = await _logged_in(browser, pq_server, language, "owner")
+        context = await logged_in(browser, pq_server, language, "owner")
         try:
             page = await context.new_page()
             problems.watch(page)
             # Given the overview with the form for a new application, accessible
             await page.goto(pq_server.url + BASE)
-            await _accessible(page, axe_source)
+            await accessible(page, axe_source)
             # When the company starts an application
             await page.locator(f"input[name=categories][value={category}]").check()
             await page.locator(f"#new-cpv-{division}").check()
@@ -812,10 +603,10 @@ class TestInTheBrowser:
             )
             application_url = page.url.split("?")[0]
             # Then its page is accessible, also with the errors of an empty declaration
-            await _accessible(page, axe_source)
+            await accessible(page, axe_source)
             await page.locator("form[action$='/eigenerklaerung'] button[type=submit]").click()
             await expect(page.locator(".vg-error-summary")).to_be_visible()
-            await _accessible(page, axe_source)
+            await accessible(page, axe_source)
             await page.goto(application_url)
 
             # When a file that is no PDF is uploaded (sent by the page's script)
@@ -830,7 +621,7 @@ class TestInTheBrowser:
             await expect(page.locator(".vg-error-summary")).to_be_visible()
             assert await page.get_attribute("#upload-turnover-document", "aria-invalid") == "true"
             assert page.url == application_url
-            await _accessible(page, axe_source)
+            await accessible(page, axe_source)
 
             # When a large signed PDF is uploaded over a slow line
             cdp = await context.new_cdp_session(page)
@@ -862,7 +653,7 @@ class TestInTheBrowser:
             await expect(page.get_by_text(verdict)).to_be_visible(timeout=VERDICT_WAIT_MS)
             assert await page.evaluate("window.__samePage === true")
             await expect(page.get_by_text(SIGNER).first).to_be_visible()
-            await _accessible(page, axe_source)
+            await accessible(page, axe_source)
             assert await problems.csp_violations(page) == []
         finally:
             await context.close()
@@ -876,24 +667,24 @@ class TestInTheBrowser:
         self, browser: Browser, pq_server: PqServer, axe_source: str, language: str
     ) -> None:
         problems = Problems()
-        context = await _logged_in(browser, pq_server, language, "officer")
+        context = await logged_in(browser, pq_server, language, "officer")
         try:
             page = await context.new_page()
             problems.watch(page)
             # Given the queue
             await page.goto(pq_server.url + QUEUE)
-            await _accessible(page, axe_source)
+            await accessible(page, axe_source)
             # When the officer opens the application in review
             await page.locator(f"a[href='{QUEUE}/{pq_server.in_review}']").click()
             await page.wait_for_url(f"{pq_server.url}{QUEUE}/{pq_server.in_review}")
             # Then every document, the declaration and the decisions are there, accessibly
             assert await page.locator("form[action$='/entscheidung']").count() >= 10
             await expect(page.locator("form[action$='/genehmigen']")).to_be_visible()
-            await _accessible(page, axe_source)
+            await accessible(page, axe_source)
             # And a decision without a reason is an accessible form error
             await page.locator("form[action$='/ablehnen'] button[type=submit]").click()
             await expect(page.locator(".vg-error-summary")).to_be_visible()
-            await _accessible(page, axe_source)
+            await accessible(page, axe_source)
             assert await problems.csp_violations(page) == []
         finally:
             await context.close()
@@ -903,11 +694,11 @@ class TestInTheBrowser:
     async def test_the_company_sees_its_application_in_review_accessibly(
         self, browser: Browser, pq_server: PqServer, axe_source: str, language: str
     ) -> None:
-        context = await _logged_in(browser, pq_server, language, "owner")
+        context = await logged_in(browser, pq_server, language, "owner")
         try:
             page = await context.new_page()
             await page.goto(f"{pq_server.url}{BASE}/antraege/{pq_server.in_review}")
             assert await page.locator("form[action$='/nachweise']").count() == 0
-            await _accessible(page, axe_source)
+            await accessible(page, axe_source)
         finally:
             await context.close()

@@ -24,8 +24,8 @@ from tests.prequalification.test_lifecycle import approved
 from tests.signatures.pki import TestPki
 from tests.signatures.trusted_list import install_test_trust
 from tests.web.conftest import _database_of_its_own, _drop_broker_namespace, _free_port, _serving
+from tests.web.prequalification_support import accessible
 from tests.web.test_identity_browser import Problems, new_context
-from tests.web.test_prequalification_pages import _accessible
 from workers.process import JobProcess
 
 REGISTER = "/praequalifizierung/verzeichnis"
@@ -106,23 +106,23 @@ class TestInTheBrowser:
             await page.locator("form[role=search] button[type=submit]").click()
             await page.wait_for_url(f"{server.url}{REGISTER}?**")
             await expect(page.locator(f"a[href='/verify/{server.number}']")).to_be_visible()
-            await _accessible(page, axe_source)
+            await accessible(page, axe_source)
             # When the visitor opens the certificate
             await page.locator(f"a[href='/verify/{server.number}']").click()
             await page.wait_for_url(f"{server.url}/verify/{server.number}")
             # Then the verification page shows it, accessibly
             await expect(page.locator("#status-now")).to_be_visible()
-            await _accessible(page, axe_source)
+            await accessible(page, axe_source)
             # And asking for the status at a moment answers on the same page
             await page.locator("#at-date").fill("2026-04-10")
             await page.locator("#at-time").fill("12:00")
             await page.locator("form[action$='/zeitpunkt'] button[type=submit]").click()
             await page.wait_for_url(f"{server.url}/verify/{server.number}?at=**")
             await expect(page.locator("#status-at")).to_contain_text(moment_status)
-            await _accessible(page, axe_source)
+            await accessible(page, axe_source)
             # And an unknown number is an accessible page too
             await page.goto(f"{server.url}/verify/HB-PQ-2026-999999")
-            await _accessible(page, axe_source)
+            await accessible(page, axe_source)
             assert await problems.csp_violations(page) == []
         finally:
             await context.close()

@@ -97,6 +97,21 @@ def authority_people(_kind: str) -> frozenset[str]:
     return frozenset({"authority_admin", "officer", "other_officer"})
 
 
+def officers_of(kind: str) -> frozenset[str]:
+    """Officers of the authority in the path, in person (its tenders)."""
+    return frozenset({"officer"}) if kind == "authority" else frozenset()
+
+
+def members_of_company(kind: str) -> frozenset[str]:
+    """A company's owners and members, and its API token (scope ``bids:write``)."""
+    return MEMBERS[kind] if kind == "supplier" else frozenset()
+
+
+def authority_members(kind: str) -> frozenset[str]:
+    """Anyone of the authority in the path (officers, evaluators, its admin)."""
+    return MEMBERS[kind] if kind == "authority" else frozenset()
+
+
 ACCESS = {
     "health_live": everyone,
     "health_ready": everyone,
@@ -157,6 +172,45 @@ ACCESS = {
     "pq_register_search": everyone,
     "pq_verify": everyone,
     "pq_qualification": authority_people,
+    "tender_create": officers_of,
+    "tender_list_own": officers_of,
+    "tender_get_own": officers_of,
+    "tender_update_draft": officers_of,
+    "tender_document_add": officers_of,
+    "tender_document_remove": officers_of,
+    "tender_document_get_own": officers_of,
+    "tender_publication_check": officers_of,
+    "tender_publish": officers_of,
+    "tender_questions_list": officers_of,
+    "tender_question_answer": officers_of,
+    "tender_amend": officers_of,
+    "tender_amend_document": officers_of,
+    "tender_cancel": officers_of,
+    "tender_question_ask": company_people,
+    "tender_answers": everyone,
+    "tender_get": everyone,
+    "tender_search": everyone,
+    "tender_feed": everyone,
+    "tender_document_get": people,
+    # Bids: the company's people and its API tokens with bids:write; the authority's side in
+    # person, except the count and the opening's state (tokens with tenders:read too).
+    "bid_list_own": members_of_company,
+    "bid_get_own": members_of_company,
+    "bid_save_draft": members_of_company,
+    "bid_document_add": members_of_company,
+    "bid_document_remove": members_of_company,
+    "bid_document_get_own": members_of_company,
+    "bid_submit": members_of_company,
+    "bid_withdraw": members_of_company,
+    "bid_receipt_get": members_of_company,
+    "bid_receipt_pdf": members_of_company,
+    "tender_bid_count": authority_members,
+    "tender_opening_get": authority_members,
+    "tender_bids_opened": officers_of,
+    "tender_bid_document": officers_of,
+    "tender_opening_minutes": officers_of,
+    "tender_opening_start": officers_of,
+    "tender_opening_confirm": officers_of,
 }
 LAST = ("auth_logout", "auth_logout_everywhere")  # they end the caller's session
 

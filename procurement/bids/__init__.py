@@ -1,0 +1,1 @@
+"""Bids: submission, receipts, sealed storage until the two-person opening, opening minutes."""
