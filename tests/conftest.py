@@ -50,6 +50,29 @@ def pytest_report_header() -> list[str]:
     ]
 
 
+BACKEND_FIXTURES = frozenset({"database_server", "broker_url"})
+"""A test whose fixtures reach neither of these runs the same on every database and broker."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgresql`` run only against PostgreSQL (on SQLite they are deselected,
+    not skipped: there is nothing missing to hide). With ``VERGABE_TEST_BACKENDS_ONLY=1`` (CI's
+    runs on PostgreSQL with RabbitMQ or Redis, beside the whole suite on SQLite) only the tests
+    that use the database or the broker run: the others cannot tell one backend from another."""
+    on_postgresql = bool(os.environ.get("VERGABE_TEST_DATABASE_URL"))
+    backends_only = os.environ.get("VERGABE_TEST_BACKENDS_ONLY") == "1"
+
+    def left_out(item: pytest.Item) -> bool:
+        if item.get_closest_marker("postgresql") and not on_postgresql:
+            return True
+        return backends_only and not BACKEND_FIXTURES & set(getattr(item, "fixturenames", ()))
+
+    deselected = [item for item in items if left_out(item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not left_out(item)]
+
+
 @pytest.fixture(scope="session")
 def run_id() -> str:
     """Unique per test run: names the run's database and queue namespace."""
@@ -57,8 +80,16 @@ def run_id() -> str:
 
 
 @pytest.fixture(scope="session")
-async def database_url(run_id: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    server = os.environ.get("VERGABE_TEST_DATABASE_URL")
+def database_server() -> str | None:
+    """The PostgreSQL server the run works on (``VERGABE_TEST_DATABASE_URL``); None on SQLite."""
+    return os.environ.get("VERGABE_TEST_DATABASE_URL") or None
+
+
+@pytest.fixture(scope="session")
+async def database_url(
+    database_server: str | None, run_id: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    server = database_server
     if not server:
         path = tmp_path_factory.mktemp("db") / "vergabe.sqlite3"
         yield f"sqlite+aiosqlite:///{path}"

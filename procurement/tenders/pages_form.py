@@ -17,7 +17,7 @@ from __future__ import annotations
 __all__ = ["parse_amount", "parse_day", "problem_errors", "read_content"]
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -48,6 +48,8 @@ _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 _CODES = re.compile(r"[\s,;]+")
 _FIELD = re.compile(r"^(\w+)(?:\[(\d+)\])?(?:\.(\w+))?")
+_BID_SIGNATURES = ("text", "advanced", "qualified")
+"""The forms of bids (``TenderContent.bid_signature``, § 53 VgV); the editor names them."""
 
 _TITLE_LENGTH = N_("The title needs between 3 and 300 characters.")
 _LONG_TEXT = N_("The description may have at most 20,000 characters.")
@@ -198,7 +200,7 @@ def _text(value: str, missing: str, invalid: str, low: int, high: int) -> str:
     return value
 
 
-def _choice(value: str, allowed: Mapping[str, str], missing: str) -> str:
+def _choice(value: str, allowed: Collection[str], missing: str) -> str:
     if value not in allowed:
         raise ValueError(missing)
     return value
@@ -434,6 +436,13 @@ def read_content(
             zone,
         ),
         "binding_until": take("binding_until", _binding, values.binding_until),
+        "bid_signature": take(
+            "bid_signature",
+            _choice,
+            values.bid_signature,
+            _BID_SIGNATURES,
+            N_("Choose the form of bids."),
+        ),
     }
     fields["lots"], lot_rows = _lots(values, reader)
     fields["criteria"], criterion_rows = _criteria(values, reader)

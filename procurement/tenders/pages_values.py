@@ -74,6 +74,7 @@ class EditorValues(msgspec.Struct, kw_only=True):
     submission_deadline: str = ""
     submission_deadline_time: str = ""
     binding_until: str = ""
+    bid_signature: str = "text"
     lots: list[LotRow] = msgspec.field(default_factory=list)
     criteria: list[CriterionRow] = msgspec.field(default_factory=list)
     pq_categories: list[str] = msgspec.field(default_factory=list)
@@ -116,6 +117,7 @@ def values_from_form(form: FormMultiDict) -> EditorValues:
             )
         },
         urgent=text("urgent") == "yes",
+        bid_signature=text("bid_signature") or "text",
         lots=[
             LotRow(**{field: text(f"lots-{i}-{field}") for field in LotRow.__struct_fields__})
             for i in range(_rows(form, "lot_rows", MAX_LOTS))
@@ -182,6 +184,7 @@ def values_from_view(view: TenderView, language: str, timezone: str) -> EditorVa
         submission_deadline=submission,
         submission_deadline_time=submission_time,
         binding_until=view.binding_until.isoformat() if view.binding_until else "",
+        bid_signature=view.bid_signature,
         lots=[
             LotRow(
                 title=lot.title,

@@ -5,7 +5,6 @@ it fail. Every assertion holds on SQLite (FTS5, prefixes) and PostgreSQL (German
 from __future__ import annotations
 
 import base64
-import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -391,9 +390,9 @@ class TestPages:
 
 
 @pytest.fixture
-async def fresh_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def fresh_engine(tmp_path: Path, database_server: str | None) -> AsyncIterator[AsyncEngine]:
     """An empty database of its own: SQLite, or PostgreSQL when the suite runs there."""
-    server = os.environ.get("VERGABE_TEST_DATABASE_URL")
+    server = database_server
     if not server:
         engine = create_engine(DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"))
         yield engine

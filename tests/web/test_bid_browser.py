@@ -1,12 +1,13 @@
 """The bid pages in Chromium: a company's bid from the first upload to the sealed receipt, and
-WCAG 2.1 A/AA (axe-core) with no CSP violation and no console error on the bid page, the
-receipt, the company's bids and the officers' opening page, in German and in English.
+the two-person opening; WCAG 2.1 A/AA (axe-core) with no CSP violation and no console error on
+the bid page, the receipt, the company's bids, the officers' opening page before, during and
+after the opening (the opened bids with their prices, the minutes), in German and in English.
 
 One live server for the module (:func:`tests.web.prequalification_support.serving_prequalification`:
 the app as ``vergabe run`` serves it, with the worker that seals the receipt, at the tests'
-present on a manual clock) with an authority and its officer, a company and its owner, and a
-published tender with two lots. The officer's page is seen after the clock has been moved past
-the submission deadline, when the opening can be started.
+present on a manual clock) with an authority and its two officers, a company and its owner, and
+a published tender with two lots. The officers' pages are seen after the clock has been moved
+past the submission deadline, when the opening can be started.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from tests.worlds import organisation, person
 
 pytestmark = pytest.mark.browser
 OFFICER = "officer@immobilien.bremen.example"
+OFFICER2 = "officer2@immobilien.bremen.example"
 OWNER = "owner@musterbau.example"
 STEP_MS = 15_000
 
@@ -60,6 +62,7 @@ async def _seed(app: PqApp) -> Tender:
         )
         company = await organisation(session, "supplier", "Muster Bau GmbH", now)
         officer_id = await person(session, OFFICER, "Olga Vergabe", now, authority, "officer")
+        await person(session, OFFICER2, "Otto Zweitprüfer", now, authority, "officer")
         await person(session, OWNER, "Alice Muster", now, company, "owner")
     officer = Principal(
         kind="user",
@@ -204,7 +207,7 @@ async def test_a_company_submits_a_bid_and_the_pages_are_accessible(
     app.clock.set(deadline + timedelta(minutes=1))
     officer = await _session_token(app.settings, app.sessions, app.clock, OFFICER)
     office = f"{app.url}/vergabestelle/ausschreibungen/{server.tender.id}/angebote"
-    for language, button in (("de", "Öffnung beginnen"), ("en", "Start the opening")):
+    for language, button in (("en", "Start the opening"), ("de", "Öffnung beginnen")):
         context = await _context(browser, app.url, language, officer)
         try:
             page = await context.new_page()
@@ -212,6 +215,36 @@ async def test_a_company_submits_a_bid_and_the_pages_are_accessible(
             await page.goto(office)
             await expect(page.get_by_role("button", name=button)).to_be_visible()
             await _checked(page, axe_source, problems)
+            if language == "de":  # the first officer starts the opening
+                await page.get_by_role("button", name=button).click()
+                await expect(page.locator("main")).to_contain_text("Sie haben die Öffnung")
+                await _checked(page, axe_source, problems)
         finally:
             await context.close()
+    # The second officer confirms it (in English); then both see the opened bids and the minutes
+    second = await _session_token(app.settings, app.sessions, app.clock, OFFICER2)
+    context = await _context(browser, app.url, "en", second)
+    try:
+        page = await context.new_page()
+        problems.watch(page)
+        await page.goto(office)
+        await expect(page.locator("main")).to_contain_text("Olga Vergabe started the opening")
+        await _checked(page, axe_source, problems)
+        await page.get_by_role("button", name="Confirm the opening").click()
+        await expect(page.get_by_role("heading", name="Opened bids")).to_be_visible()
+        await expect(page.locator("main")).to_contain_text("612,345.67")
+        await _checked(page, axe_source, problems)
+    finally:
+        await context.close()
+    context = await _context(browser, app.url, "de", officer)
+    try:
+        page = await context.new_page()
+        problems.watch(page)
+        await page.goto(office)
+        await expect(page.get_by_role("heading", name="Geöffnete Angebote")).to_be_visible()
+        await expect(page.locator("main")).to_contain_text("612.345,67")
+        await expect(page.locator("main")).to_contain_text("Otto Zweitprüfer")
+        await _checked(page, axe_source, problems)
+    finally:
+        await context.close()
     assert problems.found == []

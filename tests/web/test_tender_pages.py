@@ -359,6 +359,42 @@ class TestEditor:
         tender = await _tender(sessions, page.rsplit("/", 1)[1])
         assert tender.title == "Neubau Grundschule: Rohbau und Gerüst"
 
+    async def test_the_form_of_bids_is_kept_and_an_unknown_one_is_refused(
+        self, world: World, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        # Given a draft made in the editor that asks for qualified electronic signatures
+        officer = world.clients["officer"]
+        page = await _create(world, bid_signature="qualified")
+        tender_id = page.rsplit("/", 1)[1]
+        # Then the tender asks for them
+        stored = await officer.get(f"{base_url(world)}/{tender_id}")
+        assert stored.json()["bid_signature"] == "qualified"
+        # And the editor shows the form chosen when it is opened again
+        editor = f"{page}/bearbeiten"
+        html = (await officer.get(editor, headers=HTML)).text
+        assert '<legend class="kern-label">Form der Angebote</legend>' in html
+        assert "Qualifizierte elektronische Signatur oder Siegel" in html
+        checked = re.findall(r'<input[^>]*name="bid_signature"[^>]*value="(\w+)" checked>', html)
+        assert checked == ["qualified"]
+        # When a form the platform does not know is sent
+        response = await _post(
+            officer,
+            editor,
+            editor_form(version=_version(html), bid_signature="handwritten", title="Anders"),
+            page=editor,
+        )
+        # Then it is refused at its field and nothing changes
+        assert response.status_code == 422
+        assert field_in_error(response.text, "bid_signature")
+        assert summary_links(response.text) == ["bid_signature"]
+        assert "Wählen Sie die Form der Angebote." in response.text
+        tender = await _tender(sessions, tender_id)
+        assert (tender.bid_signature, tender.title, tender.version) == (
+            "qualified",
+            "Neubau Grundschule Am Deich: Rohbau",
+            1,
+        )
+
 
 class TestDocumentsAndPublication:
     async def test_upload_lists_size_and_hash_and_remove_takes_it_out(self, world: World) -> None:
@@ -568,6 +604,7 @@ class TestPublicPages:
             "Bauablaufkonzept",
             "30 %",
             "Leistungsverzeichnis",
+            "Textform (§ 126b BGB)",
         ):
             assert text in html, text
         assert f'href="/login?next=%2Fausschreibungen%2F{tender["id"]}"' in html
@@ -579,6 +616,22 @@ class TestPublicPages:
         )
         assert response.status_code == 303
         assert response.headers["location"].startswith("/login?next=")
+
+    async def test_the_detail_names_the_form_of_bids(self, world: World) -> None:
+        # Given a published tender that asks for advanced electronic signatures
+        tender = await published(world, bid_signature="advanced")
+        # When its page is opened in English
+        english = {**HTML, "accept-language": "en"}
+        html = (
+            await world.clients["anonymous"].get(f"{PUBLIC}/{tender['id']}", headers=english)
+        ).text
+        # Then it names the form the bids must have
+        assert re.search(
+            r'<dt class="kern-description-list-item__key">Form of bids</dt>\s*'
+            r'<dd class="kern-description-list-item__value">'
+            r"Advanced electronic signature or seal</dd>",
+            _main(html),
+        )
 
     async def test_a_company_person_downloads_and_is_recorded(
         self, world: World, sessions: async_sessionmaker[AsyncSession]

@@ -27,11 +27,6 @@ async def own_engine(settings: Settings, engine: AsyncEngine) -> AsyncIterator[A
     await own.dispose()
 
 
-def _postgresql(engine: AsyncEngine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only (VERGABE_TEST_DATABASE_URL)")
-
-
 @dataclass
 class Sent:
     statements: list[str] = field(default_factory=list)
@@ -75,12 +70,13 @@ async def _backend(engine: AsyncEngine) -> int:
     return pid
 
 
+@pytest.mark.postgresql
 class TestCheckBeforeUse:
     async def test_a_connection_the_server_dropped_is_replaced_before_use(
         self, own_engine: AsyncEngine, engine: AsyncEngine
     ) -> None:
         # Given a pooled connection whose backend the server ends (as a restart would)
-        _postgresql(own_engine)
+        assert own_engine.dialect.name == "postgresql"
         dropped = await _backend(own_engine)
         async with engine.connect() as admin:
             assert await admin.scalar(text(f"SELECT pg_terminate_backend({dropped})"))
@@ -91,7 +87,7 @@ class TestCheckBeforeUse:
     async def test_the_check_is_one_round_trip_and_a_read_has_no_transaction(
         self, own_engine: AsyncEngine
     ) -> None:
-        _postgresql(own_engine)
+        assert own_engine.dialect.name == "postgresql"
         await _backend(own_engine)  # the pool holds a connection
 
         async with round_trips(own_engine) as read, reading(own_engine) as connection:

@@ -5,7 +5,6 @@ still migrates, without the trigram indexes."""
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,15 +21,15 @@ from infra.settings import DatabaseSettings
 TRIGRAM = {"ix_organisations_legal_name_trgm", "ix_organisations_city_trgm"}
 EVENTS_BY_TIME = "ix_pq_certificate_events_certificate_id_at"
 EVENTS_OLD = "ix_pq_certificate_events_certificate_id"
-SERVER = os.environ.get("VERGABE_TEST_DATABASE_URL")
-on_postgresql = pytest.mark.skipif(not SERVER, reason="PostgreSQL only (VERGABE_TEST_DATABASE_URL)")
 
 
-async def _fresh_database(directory: Path, *, owner: str | None = None) -> AsyncIterator[str]:
-    if not SERVER:
+async def _fresh_database(
+    server: str | None, directory: Path, *, owner: str | None = None
+) -> AsyncIterator[str]:
+    if not server:
         yield f"sqlite+aiosqlite:///{directory / 'migrations.sqlite3'}"
         return
-    url = make_url(SERVER)
+    url = make_url(server)
     name = f"vergabe_m{uuid.uuid4().hex[:10]}"
     admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
@@ -54,8 +53,8 @@ async def _fresh_database(directory: Path, *, owner: str | None = None) -> Async
 
 
 @pytest.fixture
-async def fresh_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    async for url in _fresh_database(tmp_path):
+async def fresh_engine(tmp_path: Path, database_server: str | None) -> AsyncIterator[AsyncEngine]:
+    async for url in _fresh_database(database_server, tmp_path):
         engine = create_engine(DatabaseSettings(url=url))
         yield engine
         await engine.dispose()
@@ -121,13 +120,13 @@ class TestRegisterSearchIndexes:
         assert (await migrate.status(fresh_engine)).is_current
         assert "ix_organisations_postal_code" in await _indexes(fresh_engine, "organisations")
 
-    @on_postgresql
+    @pytest.mark.postgresql
     async def test_a_role_that_may_not_create_pg_trgm_migrates_without_trigram_indexes(
-        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture, database_server: str | None
     ) -> None:
         # Given a database whose role may create tables but not extensions
         role = f"vergabe_r{uuid.uuid4().hex[:10]}"
-        async for url in _fresh_database(tmp_path, owner=role):
+        async for url in _fresh_database(database_server, tmp_path, owner=role):
             engine = create_engine(DatabaseSettings(url=url))
             try:
                 # When
