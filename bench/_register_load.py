@@ -20,9 +20,6 @@ __all__ = [
     "TABLES",
     "Loaded",
     "Register",
-    "create_database",
-    "database_url",
-    "drop_database",
     "load",
 ]
 
@@ -32,15 +29,17 @@ import re
 import time
 import unicodedata
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any, cast
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import asyncpg
+from _common import Copied, copy_tables
+from _common import weighted as _weighted
+from _common import words as _words
 
 from infra.profile import Profile
 from infra.profile_prequalification import CPV_DIVISIONS, Category, add_months
@@ -54,10 +53,6 @@ SEAL_P7S_BYTES = 4_734
 """The detached CAdES seal over the JSON form, sealed the same way (measured)."""
 
 # --- the register's content ------------------------------------------------------------------
-
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
 
 
 SURNAMES = _words(
@@ -237,10 +232,6 @@ class Register:
     """``/verify/{number}?at=…`` paths, a moment after each certificate's issue."""
     company_names: list[str] = field(default_factory=list)
     document_bytes: int = 0
-
-
-def _weighted(rng: random.Random, choices: Sequence[tuple[Any, float]]) -> Any:
-    return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
 
 
 def _legal_name(rng: random.Random, trade: str) -> tuple[str, str]:
@@ -485,29 +476,6 @@ def _facts(
 # --- the database ------------------------------------------------------------------------------
 
 
-def database_url(admin: str, database: str, driver: str) -> str:
-    parts = urlsplit(admin)
-    return urlunsplit((driver, parts.netloc, f"/{database}", parts.query, ""))
-
-
-async def create_database(admin: str, database: str) -> str:
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'CREATE DATABASE "{database}"')
-        version_: str = await connection.fetchval("SHOW server_version")
-    finally:
-        await connection.close()
-    return version_
-
-
-async def drop_database(admin: str, database: str) -> None:
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
 async def _check_schema(connection: asyncpg.Connection) -> None:
     """Refuse to load when the migrations require a column this script does not fill."""
     required = await connection.fetch(
@@ -529,13 +497,7 @@ async def _check_schema(connection: asyncpg.Connection) -> None:
 class Loaded:
     register: Register
     generate_seconds: float
-    copy_seconds: float
-    analyze_seconds: float
-    rows: dict[str, int]
-    table_seconds: dict[str, float]
-    """COPY per table."""
-    sizes: dict[str, int]
-    """Bytes on disk per table, TOAST and indexes included."""
+    copied: Copied
 
 
 async def load(
@@ -544,35 +506,15 @@ async def load(
     started = time.perf_counter()
     register = _generate(count, profile, public_url, documents=documents, seed=seed)
     generated = time.perf_counter()
-    copy_seconds: dict[str, float] = {}
     connection = await asyncpg.connect(url)
     try:
         await _check_schema(connection)
-        await connection.execute("SET synchronous_commit = off")
-        for table, columns in TABLES.items():
-            begun = time.perf_counter()
-            await connection.copy_records_to_table(
-                table, records=register.rows[table], columns=list(columns)
-            )
-            copy_seconds[table] = time.perf_counter() - begun
-        copied = time.perf_counter()
         # ANALYZE for the planner; VACUUM sets hint bits and the visibility map as autovacuum
         # would have on a register that has been in use (its TOAST table is left alone).
         tables = ", ".join(t for t in TABLES if t != "pq_number_counters")
-        await connection.execute(f"VACUUM (ANALYZE, PROCESS_TOAST FALSE) {tables}")
-        analyzed = time.perf_counter()
-        sizes = {
-            table: int(await connection.fetchval("SELECT pg_total_relation_size($1)", table))
-            for table in TABLES
-        }
+        copied = await copy_tables(
+            connection, TABLES, register.rows, f"VACUUM (ANALYZE, PROCESS_TOAST FALSE) {tables}"
+        )
     finally:
         await connection.close()
-    return Loaded(
-        register=register,
-        generate_seconds=generated - started,
-        copy_seconds=copied - generated,
-        analyze_seconds=analyzed - copied,
-        rows={table: len(rows) for table, rows in register.rows.items()},
-        table_seconds=copy_seconds,
-        sizes=sizes,
-    )
+    return Loaded(register=register, generate_seconds=generated - started, copied=copied)

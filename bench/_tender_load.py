@@ -24,20 +24,17 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
+from _common import Copied, copy_tables
+from _common import weighted as _weighted
+from _common import words as _words
 
 from procurement.tenders.codes import cpv_check_digit
-
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
-
 
 # --- what is procured -----------------------------------------------------------------------
 
@@ -281,10 +278,6 @@ TABLES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _weighted(rng: random.Random, choices: Sequence[tuple[Any, float]]) -> Any:
-    return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
-
-
 def _cpv(rng: random.Random, prefix: str) -> str:
     """A code beneath ``prefix`` (four digits), with its check digit."""
     tail = rng.choice(
@@ -431,43 +424,18 @@ def _generate(count: int, seed: int, now: datetime) -> Tenders:
 class Loaded:
     tenders: Tenders
     generate_seconds: float
-    copy_seconds: float
-    analyze_seconds: float
-    rows: dict[str, int]
-    table_seconds: dict[str, float]
-    sizes: dict[str, int]
-    """Bytes on disk per table, TOAST and indexes included."""
+    copied: Copied
 
 
 async def load(url: str, count: int, *, seed: int) -> Loaded:
     started = time.perf_counter()
     tenders = _generate(count, seed, datetime.now(UTC))
     generated = time.perf_counter()
-    table_seconds: dict[str, float] = {}
     connection = await asyncpg.connect(url)
     try:
-        await connection.execute("SET synchronous_commit = off")
-        for table, columns in TABLES.items():
-            begun = time.perf_counter()
-            await connection.copy_records_to_table(
-                table, records=tenders.rows[table], columns=list(columns)
-            )
-            table_seconds[table] = time.perf_counter() - begun
-        copied = time.perf_counter()
-        await connection.execute(f"VACUUM (ANALYZE) {', '.join(TABLES)}")
-        analyzed = time.perf_counter()
-        sizes = {
-            table: int(await connection.fetchval("SELECT pg_total_relation_size($1)", table))
-            for table in TABLES
-        }
+        copied = await copy_tables(
+            connection, TABLES, tenders.rows, f"VACUUM (ANALYZE) {', '.join(TABLES)}"
+        )
     finally:
         await connection.close()
-    return Loaded(
-        tenders=tenders,
-        generate_seconds=generated - started,
-        copy_seconds=copied - generated,
-        analyze_seconds=analyzed - copied,
-        rows={table: len(rows) for table, rows in tenders.rows.items()},
-        table_seconds=table_seconds,
-        sizes=sizes,
-    )
+    return Loaded(tenders=tenders, generate_seconds=generated - started, copied=copied)

@@ -21,25 +21,20 @@ import json
 import os
 import platform
 import re
-import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-HOST = "127.0.0.1"
+from _common import HOST, environment, free_ports, migrate, stop, tail, wait_until_serving
+
 PATH = "/health/live"
-EXPECTED_BODY = b'{"status":"live"}'
 SERVE = Path(__file__).with_name("_serve.py")
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -106,50 +101,6 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _environment(data_dir: Path, port: int) -> dict[str, str]:
-    """The process environment without the caller's ``VERGABE_*``, plus a production deployment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERGABE_")}
-    env.update(
-        {
-            "VERGABE_ENV": "production",
-            # Generated per run and thrown away with the data directory.
-            "VERGABE_SECRET_KEY": secrets.token_urlsafe(48),
-            "VERGABE_DATA_DIR": str(data_dir),
-            "VERGABE_LOG_FORMAT": "json",
-            "VERGABE_LOG_LEVEL": "INFO",
-            "VERGABE_HOST": HOST,
-            "VERGABE_PORT": str(port),
-            # Production requires an SMTP server, a seal and a timestamp authority; no mail is
-            # sent and nothing is sealed while measuring.
-            "VERGABE_SMTP_URL": "smtp://127.0.0.1:25",
-            "VERGABE_SEAL_PKCS12": str(data_dir / "no-seal-while-measuring.p12"),
-            "VERGABE_TSA_URL": "https://tsa.invalid/rfc3161",
-        }
-    )
-    return env
-
-
-def _migrate(env: dict[str, str], log: Path) -> None:
-    with log.open("ab") as out:
-        done = subprocess.run(
-            [sys.executable, "-m", "infra.cli", "db", "upgrade"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            timeout=120,
-            check=False,
-        )
-    if done.returncode != 0:
-        raise RuntimeError(f"'vergabe db upgrade' failed:\n{_tail(log)}")
-
-
 def _platform_importable() -> None:
     """Drop bench/ from the import path, where bench/signatures.py would hide the platform's
     signatures package (Python puts a script's directory first); the project root goes first."""
@@ -168,42 +119,6 @@ def _uvicorn_options(env: dict[str, str]) -> dict[str, object]:
     return options(load_settings(env))
 
 
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def _wait_until_serving(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    url = f"http://{HOST}:{port}{PATH}"
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{_tail(log)}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                body = response.read()
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.1)
-            continue
-        if body != EXPECTED_BODY:
-            raise RuntimeError(f"{url} answered {body!r}, expected {EXPECTED_BODY!r}")
-        return
-    raise RuntimeError(f"server not serving {url} after {START_TIMEOUT_SECONDS:.0f} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextmanager
 def _server(
     args: Sequence[str], env: dict[str, str], port: int, log: Path
@@ -214,10 +129,10 @@ def _server(
             [sys.executable, str(SERVE), *args], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     try:
-        _wait_until_serving(process, port, log)
+        wait_until_serving(process, f"http://{HOST}:{port}", log, START_TIMEOUT_SECONDS)
         yield process
     finally:
-        _stop(process)
+        stop(process, STOP_TIMEOUT_SECONDS)
 
 
 def _wrk(wrk: str, port: int, seconds: float, threads: int, connections: int) -> WrkResult:
@@ -252,10 +167,10 @@ class Server:
 def _load(server: Server, seconds: float, options: Options) -> WrkResult:
     result = _wrk(options.wrk, server.port, seconds, options.threads, options.connections)
     if server.process.poll() is not None:
-        raise RuntimeError(f"{server.name}: server exited under load:\n{_tail(server.log)}")
+        raise RuntimeError(f"{server.name}: server exited under load:\n{tail(server.log)}")
     if result.non_2xx:
         raise RuntimeError(
-            f"{server.name}: {result.non_2xx} responses were not 2xx:\n{_tail(server.log)}"
+            f"{server.name}: {result.non_2xx} responses were not 2xx:\n{tail(server.log)}"
         )
     return result
 
@@ -330,14 +245,6 @@ def _report(
     print(f"platform access log: {log_lines:,} JSON lines written (warm-up included)")
 
 
-def _free_ports() -> tuple[int, int]:
-    first = _free_port()
-    second = _free_port()
-    while second == first:
-        second = _free_port()
-    return first, second
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     options = _options(argv)
     load = os.getloadavg()[0]
@@ -345,12 +252,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="vergabe-bench-") as tmp:
         root = Path(tmp)
         (root / "data").mkdir()
-        platform_port, bare_port = _free_ports()
-        env = _environment(root / "data", platform_port)
+        platform_port, bare_port = free_ports(2)
+        env = environment(root / "data", platform_port)
         try:
             print("  migrating a fresh SQLite database ('vergabe db upgrade') ...")
-            _migrate(env, root / "platform.log")
-            bare_options = json.dumps(_uvicorn_options(_environment(root / "data", bare_port)))
+            migrate(env, root / "platform.log")
+            bare_options = json.dumps(_uvicorn_options(environment(root / "data", bare_port)))
             with ExitStack() as stack:
                 servers = [
                     Server(name, port, log, stack.enter_context(_server(args, env, port, log)))

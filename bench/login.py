@@ -27,7 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ceiling import HOST, _environment, _free_port, _migrate, _server, _tail, parse_wrk
+from _common import HOST, environment, free_port, migrate, tail
+from ceiling import _server, parse_wrk
 
 from infra.clock import SystemClock
 from infra.db.engine import create_engine, session_factory
@@ -94,9 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="vergabe-bench-") as tmp:
         data, log, script = Path(tmp) / "data", Path(tmp) / "platform.log", Path(tmp) / "login.lua"
         script.write_text(LUA)
-        port = _free_port()
-        env = _environment(data, port)
-        _migrate(env, log)
+        port = free_port()
+        env = environment(data, port)
+        migrate(env, log)
         asyncio.run(_create_account(env))
         with _server(["platform"], env, port, log):
             done = subprocess.run(
@@ -118,10 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 check=False,
             )
         if done.returncode != 0:
-            raise RuntimeError(f"wrk failed:\n{done.stderr}{done.stdout}\n{_tail(log)}")
+            raise RuntimeError(f"wrk failed:\n{done.stderr}{done.stdout}\n{tail(log)}")
         result = parse_wrk(done.stdout)
         if result.non_2xx:
-            raise RuntimeError(f"{result.non_2xx} logins were refused:\n{_tail(log)}")
+            raise RuntimeError(f"{result.non_2xx} logins were refused:\n{tail(log)}")
 
     print(f"argon2id (t=3, m=32 MiB, p=1) CPU per hash:   {hashing:6.1f} ms  (median of {samples})")
     print(f"argon2id CPU per verification:             {verifying:6.1f} ms")

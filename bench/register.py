@@ -48,16 +48,15 @@ import os
 import platform
 import random
 import re
-import secrets
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -67,27 +66,23 @@ from urllib.parse import quote
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.append(str(Path(__file__).resolve().parent))
 
-import asyncpg
-from _register_load import Register, create_database, database_url, drop_database, load
-from _register_profile import profile
-from ceiling import (
+from _common import (
     HOST,
-    Options,
-    WrkResult,
-    _environment,
-    _free_port,
-    _median,
-    _migrate,
-    _server,
-    _tail,
-    _wrk,
-    parse_wrk,
+    add_database_options,
+    database_url,
+    free_port,
+    migrate,
+    platform_environment,
+    print_loaded,
+    tail,
+    with_database,
 )
+from _register_load import Register, load
+from _register_profile import profile
+from ceiling import Options, WrkResult, _median, _server, _wrk, parse_wrk
 
 from infra.settings import load_settings
 
-PROJECT = Path(__file__).resolve().parent.parent
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 TARGET = 0.5
 """Verification must reach this share of the ceiling."""
 REGISTER = "/api/v1/prequalification/register"
@@ -175,11 +170,11 @@ def _measure(
     else:
         result = _wrk_paths(options, port, seconds, script, endpoint.paths)
     if process.poll() is not None:
-        raise RuntimeError(f"{endpoint.name}: server exited under load:\n{_tail(log)}")
+        raise RuntimeError(f"{endpoint.name}: server exited under load:\n{tail(log)}")
     if result.non_2xx:
         raise RuntimeError(
             f"{endpoint.name}: {result.non_2xx} of {result.requests} responses were not 2xx:\n"
-            f"{_tail(log)}"
+            f"{tail(log)}"
         )
     return result
 
@@ -332,14 +327,7 @@ def _options(argv: Sequence[str] | None) -> RunOptions:
     profiling.add_argument(
         "--no-profile", action="store_true", help="do not profile, even below the target"
     )
-    parser.add_argument(
-        "--keep-db", action="store_true", help="keep the database at the end (and say its URL)"
-    )
-    parser.add_argument(
-        "--postgres",
-        default=DEFAULT_POSTGRES,
-        help=f"a database to connect to for creating the run's one ({DEFAULT_POSTGRES})",
-    )
+    add_database_options(parser)
     parser.add_argument("--seed", type=int, default=2026, help="seed of the generated register")
     args = parser.parse_args(argv)
     if args.quick:
@@ -374,27 +362,12 @@ def _run(options: RunOptions, database: str, root: Path, pg_version: str) -> int
     load_before = os.getloadavg()[0]
     data, log = root / "data", root / "platform.log"
     data.mkdir()
-    port = _free_port()
-    env = _environment(data, port)
-    env.update(
-        {
-            "VERGABE_DATABASE_URL": database_url(options.postgres, database, "postgresql+asyncpg"),
-            # Production requires a seal and a timestamp authority; nothing is sealed while
-            # measuring, so neither is read nor asked.
-            "VERGABE_SEAL_PKCS12": str(root / "no-seal.p12"),
-            "VERGABE_TSA_URL": "http://127.0.0.1:9/rfc3161",
-            # bench/_serve.py runs as a script, which would put bench/ first on its path, where
-            # bench/signatures.py shadows the signatures package the platform imports.
-            "PYTHONSAFEPATH": "1",
-            "PYTHONPATH": os.pathsep.join(
-                p for p in (str(PROJECT), os.environ.get("PYTHONPATH")) if p
-            ),
-        }
-    )
+    port = free_port()
+    env = platform_environment(data, port, options.postgres, database)
     plain_url = database_url(options.postgres, database, "postgresql")
     settings = load_settings(env)
     print(f"  migrating {database} ('vergabe db upgrade') ...")
-    _migrate(env, log)
+    migrate(env, log)
     print(f"  generating and loading {options.certificates:,} certificates (COPY) ...")
     loaded = asyncio.run(
         load(
@@ -406,22 +379,10 @@ def _run(options: RunOptions, database: str, root: Path, pg_version: str) -> int
             seed=options.seed,
         )
     )
-    total = loaded.generate_seconds + loaded.copy_seconds + loaded.analyze_seconds
-    print(
-        f"  loaded in {total:.1f} s: generating {loaded.generate_seconds:.1f} s, COPY "
-        f"{loaded.copy_seconds:.1f} s, VACUUM (ANALYZE) {loaded.analyze_seconds:.1f} s"
-    )
-    print(
-        "  rows (COPY s): "
-        + ", ".join(
-            f"{table} {count:,} ({loaded.table_seconds[table]:.1f})"
-            for table, count in loaded.rows.items()
-        )
-        + f"; documents {loaded.register.document_bytes / 1e6:,.0f} MB"
-    )
-    print(
-        "  on disk: "
-        + ", ".join(f"{t} {b / 1e6:,.1f} MB" for t, b in loaded.sizes.items() if b > 1e6)
+    total = print_loaded(
+        loaded.generate_seconds,
+        loaded.copied,
+        f"; documents {loaded.register.document_bytes / 1e6:,.0f} MB",
     )
     register = loaded.register
     rng = random.Random(options.seed + 1)
@@ -473,33 +434,12 @@ def _run(options: RunOptions, database: str, root: Path, pg_version: str) -> int
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _options(argv)
-    database = f"vergabe_bench_{secrets.token_hex(4)}"
-    try:
-        pg_version = asyncio.run(create_database(options.postgres, database))
-    except (OSError, asyncpg.PostgresError) as exc:
-        print(
-            f"bench/register.py: cannot create a database through {options.postgres}: {exc}\n"
-            "  (start PostgreSQL with 'pg_ctlcluster --skip-systemctl-redirect "
-            "$(ls /etc/postgresql) main start')",
-            file=sys.stderr,
-        )
-        return 3
-    try:
-        with tempfile.TemporaryDirectory(prefix="vergabe-bench-") as tmp:
-            return _run(options, database, Path(tmp), pg_version)
-    except (RuntimeError, ValueError, subprocess.TimeoutExpired, asyncpg.PostgresError) as exc:
-        print(f"bench/register.py: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench/register.py: interrupted (the server is stopped)", file=sys.stderr)
-        return 130
-    finally:
-        if options.keep_db:
-            url = database_url(options.postgres, database, "postgresql+asyncpg")
-            print(f"database kept: VERGABE_DATABASE_URL={url}")
-        else:
-            asyncio.run(drop_database(options.postgres, database))
-            print(f"database {database} dropped")
+    return with_database(
+        "register.py",
+        options.postgres,
+        options.keep_db,
+        partial(_run, options),
+    )
 
 
 if __name__ == "__main__":

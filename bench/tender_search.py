@@ -42,17 +42,16 @@ import asyncio
 import os
 import platform
 import re
-import secrets
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -64,16 +63,24 @@ sys.path.append(str(Path(__file__).resolve().parent))
 
 import asyncpg
 import msgspec
-from _register_load import create_database, database_url, drop_database
+from _common import (
+    HOST,
+    add_database_options,
+    database_url,
+    free_port,
+    migrate,
+    platform_environment,
+    print_loaded,
+    tail,
+    with_database,
+)
 from _tender_load import load
-from ceiling import HOST, WrkResult, _environment, _free_port, _migrate, _server, _tail, parse_wrk
+from ceiling import WrkResult, _server, parse_wrk
 from register import LUA, _get, _wrk_version
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from procurement.tenders import search
 
-PROJECT = Path(__file__).resolve().parent.parent
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 TARGET_P95_MS = 50.0
 SEARCH = "/api/v1/tenders"
 P95_LUA = (
@@ -231,11 +238,11 @@ def _measure(
     options, port, script = run
     measured = _wrk(options, port, seconds, paths, script, threads=threads, connections=connections)
     if process.poll() is not None:
-        raise RuntimeError(f"{name}: server exited under load:\n{_tail(log)}")
+        raise RuntimeError(f"{name}: server exited under load:\n{tail(log)}")
     if measured.wrk.non_2xx:
         raise RuntimeError(
             f"{name}: {measured.wrk.non_2xx} of {measured.wrk.requests} responses were not 2xx:"
-            f"\n{_tail(log)}"
+            f"\n{tail(log)}"
         )
     return measured
 
@@ -371,14 +378,7 @@ def _options(argv: Sequence[str] | None) -> RunOptions:
         action="store_true",
         help="1 s warm-up, one round of 3 s, 2 s per kind (loads as many tenders)",
     )
-    parser.add_argument(
-        "--keep-db", action="store_true", help="keep the database at the end (and say its URL)"
-    )
-    parser.add_argument(
-        "--postgres",
-        default=DEFAULT_POSTGRES,
-        help=f"a database to connect to for creating the run's one ({DEFAULT_POSTGRES})",
-    )
+    add_database_options(parser)
     parser.add_argument("--seed", type=int, default=2026, help="seed of the generated tenders")
     args = parser.parse_args(argv)
     if args.quick:
@@ -412,48 +412,18 @@ def _options(argv: Sequence[str] | None) -> RunOptions:
     )
 
 
-def _server_environment(
-    options: RunOptions, root: Path, database: str, port: int
-) -> dict[str, str]:
-    env = _environment(root / "data", port)
-    env.update(
-        {
-            "VERGABE_DATABASE_URL": database_url(options.postgres, database, "postgresql+asyncpg"),
-            # bench/_serve.py runs as a script, which would put bench/ first on its path, where
-            # bench/signatures.py shadows the signatures package the platform imports.
-            "PYTHONSAFEPATH": "1",
-            "PYTHONPATH": os.pathsep.join(
-                p for p in (str(PROJECT), os.environ.get("PYTHONPATH")) if p
-            ),
-        }
-    )
-    return env
-
-
 def _load(options: RunOptions, env: dict[str, str], log: Path, plain_url: str) -> None:
     print(f"  migrating ('vergabe db upgrade') and loading {options.tenders:,} tenders (COPY) ...")
-    _migrate(env, log)
+    migrate(env, log)
     loaded = asyncio.run(load(plain_url, options.tenders, seed=options.seed))
-    total = loaded.generate_seconds + loaded.copy_seconds + loaded.analyze_seconds
-    print(
-        f"  loaded in {total:.1f} s: generating {loaded.generate_seconds:.1f} s, COPY "
-        f"{loaded.copy_seconds:.1f} s, VACUUM (ANALYZE) {loaded.analyze_seconds:.1f} s"
-    )
-    print(
-        "  rows (COPY s): "
-        + ", ".join(
-            f"{table} {count:,} ({loaded.table_seconds[table]:.1f})"
-            for table, count in loaded.rows.items()
-        )
-    )
-    print("  on disk: " + ", ".join(f"{t} {b / 1e6:,.1f} MB" for t, b in loaded.sizes.items()))
+    print_loaded(loaded.generate_seconds, loaded.copied)
 
 
 def _run(options: RunOptions, database: str, root: Path, pg_version: str) -> int:
     load_before = os.getloadavg()[0]
     (root / "data").mkdir()
-    log, port = root / "platform.log", _free_port()
-    env = _server_environment(options, root, database, port)
+    log, port = root / "platform.log", free_port()
+    env = platform_environment(root / "data", port, options.postgres, database)
     plain_url = database_url(options.postgres, database, "postgresql")
     _load(options, env, log, plain_url)
     script = root / "paths.lua"
@@ -511,33 +481,12 @@ def _run(options: RunOptions, database: str, root: Path, pg_version: str) -> int
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _options(argv)
-    database = f"vergabe_bench_{secrets.token_hex(4)}"
-    try:
-        pg_version = asyncio.run(create_database(options.postgres, database))
-    except (OSError, asyncpg.PostgresError) as exc:
-        print(
-            f"bench/tender_search.py: cannot create a database through {options.postgres}: "
-            f"{exc}\n  (start PostgreSQL with 'pg_ctlcluster --skip-systemctl-redirect "
-            "$(ls /etc/postgresql) main start')",
-            file=sys.stderr,
-        )
-        return 3
-    try:
-        with tempfile.TemporaryDirectory(prefix="vergabe-bench-") as tmp:
-            return _run(options, database, Path(tmp), pg_version)
-    except (RuntimeError, ValueError, subprocess.TimeoutExpired, asyncpg.PostgresError) as exc:
-        print(f"bench/tender_search.py: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench/tender_search.py: interrupted (the server is stopped)", file=sys.stderr)
-        return 130
-    finally:
-        if options.keep_db:
-            url = database_url(options.postgres, database, "postgresql+asyncpg")
-            print(f"database kept: VERGABE_DATABASE_URL={url}")
-        else:
-            asyncio.run(drop_database(options.postgres, database))
-            print(f"database {database} dropped")
+    return with_database(
+        "tender_search.py",
+        options.postgres,
+        options.keep_db,
+        partial(_run, options),
+    )
 
 
 if __name__ == "__main__":

@@ -159,10 +159,18 @@ class ExclusionRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
 
 
 class AwardRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Rules around the award decision."""
+    """Rules around the evaluation and the award decision."""
 
     competition_register_from: Euro
     """Award value (net, EUR) from which the Wettbewerbsregister must be queried (§ 6 WRegG)."""
+    tie_rule: Literal["lower_price", "lot"]
+    """How bids with the same total are ordered: ``lower_price`` (the lower price ranks first;
+    equal prices share the rank) or ``lot`` (drawn by lot with a recorded seed). The rule must be
+    known to bidders in advance, like the criteria themselves (§ 127 Abs. 5 GWB)."""
+    abnormally_low_percent: Annotated[int, msgspec.Meta(ge=1, le=90)]
+    """A bid whose price lies more than this many percent below the second-lowest price is
+    flagged as abnormally low and its explanation requested (§ 60 VgV, which sets no number:
+    the "Aufgreifschwelle" of practice, usually 20)."""
 
     def __post_init__(self) -> None:
         amount = self.competition_register_from

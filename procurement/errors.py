@@ -13,9 +13,11 @@ __all__ = [
     "EligibilityMissing",
     "InvalidBid",
     "InvalidDocument",
+    "InvalidPrice",
     "InvalidTender",
     "NoThresholdsForDate",
     "OpeningRefused",
+    "PointsOutOfScale",
     "ProcurementError",
     "PublicationRefused",
     "QuestionAnswered",
@@ -178,3 +180,20 @@ class ReceiptNotReady(ProcurementError):
     status_code = HTTPStatus.CONFLICT
     code = "receipt-not-ready"
     title = "The receipt is not sealed yet"
+
+
+class InvalidPrice(ProcurementError):
+    """A price to be scored is not a positive, finite amount (``bid`` and ``price`` name it)."""
+
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "invalid-price"
+    title = "The price cannot be scored"
+
+
+class PointsOutOfScale(ProcurementError):
+    """Points outside the criterion's scale of 0 to ``max_points`` (``points`` names them, and
+    ``evaluator`` who gave them where known)."""
+
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "points-out-of-scale"
+    title = "The points lie outside the scale"

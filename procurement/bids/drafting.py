@@ -30,6 +30,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import anyio.to_thread
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -323,22 +324,29 @@ async def store_document(
     remove what it wrote. Documents stored at the same moment are listed in the order of their
     ids (:func:`documents_of`): a caller storing several gives them ascending ids."""
     document_id = document_id or uuid.uuid4()
+    tender_id = bid.tender_id
+
+    def seal_and_write() -> tuple[str, int]:
+        """Hash, seal, write and fsync: off the event loop, which other requests share."""
+        sealed = vault.seal(key, data, vault.document_context(document_id))
+        sealing.files.write(tender_id, document_id, sealed)
+        return hashlib.sha256(data).hexdigest(), len(sealed)
+
+    written.append(document_id)  # before the write: a failed write leaves nothing to remove
+    sha256, stored_bytes = await anyio.to_thread.run_sync(seal_and_write)
     meta = DocumentMeta(
         filename=_clean_name(filename),
         media_type=safe_media_type(media_type),
         size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256,
         requirement=requirement,
     )
-    sealed = vault.seal(key, data, vault.document_context(document_id))
-    sealing.files.write(bid.tender_id, document_id, sealed)
-    written.append(document_id)
     document = BidDocument(
         id=document_id,
         bid_id=bid.id,
         tender_id=bid.tender_id,
         meta=vault.seal(key, msgspec.json.encode(meta), vault.meta_context(document_id)),
-        stored_bytes=len(sealed),
+        stored_bytes=stored_bytes,
         uploaded_at=now,
         uploaded_by=by.user_id,
     )

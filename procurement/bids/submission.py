@@ -380,7 +380,7 @@ async def submit(
         current = msgspec.structs.replace(current, certificate_number=certificate)
     # The receipt time: now, after every check. Before the deadline, or nothing is stored.
     received_at = clock()
-    await drafting.open_tender(session, tender.id, now=received_at, share=False)
+    drafting.refuse_late(tender, received_at)  # the tender row is locked: only time moved
     kind = SubmissionKind.RESUBMISSION if bid.submitted_at else SubmissionKind.SUBMISSION
     submission = await _store_submission(
         session,
@@ -444,7 +444,7 @@ async def withdraw(
     key = await vault.data_key(session, sealing.kek, tender.id, now=start, create=False)
     assert key is not None
     received_at = clock()
-    await drafting.open_tender(session, tender.id, now=received_at, share=False)
+    drafting.refuse_late(tender, received_at)  # the tender row is locked: only time moved
     submission = await _store_submission(
         session,
         tender=tender,

@@ -39,6 +39,7 @@ __all__ = [
     "seal",
 ]
 
+import functools
 import hashlib
 import os
 import secrets
@@ -122,9 +123,18 @@ class FileKek:
 
 def kek_from_settings(settings: Settings) -> KeyEncryptionKey:
     """The KEK the settings name (:attr:`infra.settings.BidSettings.kek_file`)."""
-    if settings.bids.kek_file is None:
+    path = settings.bids.kek_file
+    if path is None:
         raise RuntimeError("no key-encryption key configured (VERGABE_BID_KEK_FILE)")
-    return FileKek(settings.bids.kek_file)
+    stat = path.stat()  # a replaced file is read again
+    return _file_kek(path, (stat.st_mtime_ns, stat.st_size, stat.st_ino))
+
+
+@functools.lru_cache(maxsize=4)
+def _file_kek(path: Path, version: tuple[int, int, int]) -> FileKek:
+    """The file's KEK, read once per version of the file rather than once per request."""
+    del version  # a part of the cache key only
+    return FileKek(path)
 
 
 def _context(tender_id: uuid.UUID) -> bytes:

@@ -86,6 +86,9 @@ class TestBundledProfiles:
         assert profile.standstill.end_moves_off_holidays is False
         assert (profile.exclusion.mandatory_years, profile.exclusion.optional_years) == (5, 3)
         assert profile.award.competition_register_from == Decimal(30_000)
+        # § 127 Abs. 5 GWB (tie rule announced with the criteria); § 60 VgV (Aufgreifschwelle).
+        assert profile.award.tie_rule == "lower_price"
+        assert profile.award.abnormally_low_percent == 20
         assert profile.instance.holiday_subdivision == "HB"
         assert profile.instance.languages == ("de", "en")
         assert profile.instance.default_language == "de"
@@ -138,6 +141,26 @@ class TestBrokenProfile:
                 'competition_register_from = "30000"',
                 'competition_register_from = "-30000"',
                 "key award.competition_register_from: must be a non-negative",
+            ),
+            (
+                'tie_rule = "lower_price"',
+                'tie_rule = "coin"',
+                "key award.tie_rule: Invalid enum value 'coin'",
+            ),
+            (
+                "abnormally_low_percent = 20",
+                "abnormally_low_percent = 0",
+                "key award.abnormally_low_percent: Expected `int` >= 1",
+            ),
+            (
+                "abnormally_low_percent = 20",
+                "abnormally_low_percent = 95",
+                "key award.abnormally_low_percent: Expected `int` <= 90",
+            ),
+            (
+                'tie_rule = "lower_price"\n',
+                "",
+                "key award: Object missing required field `tie_rule`",
             ),
             ('languages = ["de", "en"]', 'languages = ["de", "fr"]', "key instance.languages[1]"),
             ('id = "hb"', 'id = "Bremen"', "key instance.id: "),
