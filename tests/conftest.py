@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from litestar import Litestar
+from litestar.stores.registry import StoreRegistry
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
@@ -162,13 +163,37 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return session_factory(engine)
 
 
-@pytest.fixture
-def clock() -> ManualClock:
+@pytest.fixture(scope="session")
+def _run_clock() -> ManualClock:
     return ManualClock(TEST_START)
 
 
 @pytest.fixture
-def app(settings: Settings, clock: ManualClock, engine: AsyncEngine) -> Litestar:
+def clock(_run_clock: ManualClock) -> ManualClock:
+    """The run's one manual clock, set back to :data:`TEST_START` for every test (one object,
+    so that the app is built once per run)."""
+    _run_clock.set(TEST_START)
+    return _run_clock
+
+
+@pytest.fixture(scope="session")
+def _run_app(settings: Settings, _run_clock: ManualClock, engine: AsyncEngine) -> Litestar:
+    return create_app(settings, clock=_run_clock, engine=engine)
+
+
+@pytest.fixture
+def app(_run_app: Litestar, clock: ManualClock) -> Litestar:
+    """The platform's app on the run's database and clock. Built once per run: registering its
+    routes takes a third of a second, and besides the database (emptied after every test) it
+    keeps only the rate limits' counters, which start afresh here. A test that adds routes
+    takes :func:`own_app`."""
+    _run_app.stores = StoreRegistry()  # the rate limits count afresh, as in a new app
+    return _run_app
+
+
+@pytest.fixture
+def own_app(settings: Settings, clock: ManualClock, engine: AsyncEngine) -> Litestar:
+    """An app of the test's own, for a test that registers routes on it."""
     return create_app(settings, clock=clock, engine=engine)
 
 

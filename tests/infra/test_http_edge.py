@@ -23,14 +23,14 @@ async def _boom() -> None:
 
 class TestUnexpectedErrors:
     async def test_unexpected_error_is_500_problem_without_internals_and_logged_with_trace_id(
-        self, app: Litestar, caplog: pytest.LogCaptureFixture
+        self, own_app: Litestar, caplog: pytest.LogCaptureFixture
     ) -> None:
         # Given a handler that fails in a way nobody foresaw
-        app.register(_boom)
+        own_app.register(_boom)
 
         # When it is called
         with caplog.at_level(logging.ERROR, logger="vergabe.errors"):
-            async with LoopClient(app) as client:
+            async with LoopClient(own_app) as client:
                 response = await client.get("/api/v1/boom")
 
         # Then the client learns only that it failed, and the trace id to quote

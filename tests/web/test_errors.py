@@ -7,6 +7,7 @@ from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
 import infra.web.errors
+from tests.support import LoopClient
 
 PROBLEM = "application/problem+json"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -73,12 +74,13 @@ class TestErrorNegotiation:
         assert "Zugriff verweigert" in response.text
 
     async def test_unexpected_error_is_an_html_500_page_without_internals(
-        self, app: Litestar, client: AsyncTestClient[Litestar]
+        self, own_app: Litestar
     ) -> None:
         # Given a page that fails
-        app.register(boom)
+        own_app.register(boom)
         # When a browser opens it
-        response = await client.get("/boom", headers={"accept": BROWSER})
+        async with LoopClient(own_app, lifespan=False) as client:
+            response = await client.get("/boom", headers={"accept": BROWSER})
         # Then it sees the error page, but nothing of the exception
         assert response.status_code == 500
         assert response.headers["content-type"].startswith("text/html")
