@@ -31,6 +31,8 @@ import infra.web.openapi
 import prequalification.controllers
 import prequalification.models  # the pre-qualification tables, known to migrations and tests
 import prequalification.pages
+import procurement.award.controllers
+import procurement.award.models  # the evaluation tables, known to migrations and tests
 import procurement.bids.controllers
 import procurement.bids.models  # the bid tables, known to migrations and tests
 import procurement.bids.pages
@@ -134,6 +136,7 @@ def create_app(
             *procurement.controllers.ROUTES,
             *procurement.tenders.controllers.routes(settings),
             *procurement.bids.controllers.routes(settings),
+            *procurement.award.controllers.ROUTES,
             *signatures.controllers.routes(settings),
             *prequalification.controllers.routes(settings),
             *infra.web.routes(settings),

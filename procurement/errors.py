@@ -8,12 +8,17 @@ __all__ = [
     "BidNotFound",
     "BidsSealed",
     "ClarificationClosed",
+    "ConflictOfInterest",
     "DeadlinePassed",
+    "DeclarationRequired",
     "DocumentNotFound",
     "EligibilityMissing",
+    "EvaluationRefused",
     "InvalidBid",
+    "InvalidDecision",
     "InvalidDocument",
     "InvalidPrice",
+    "InvalidScore",
     "InvalidTender",
     "NoThresholdsForDate",
     "OpeningRefused",
@@ -23,6 +28,9 @@ __all__ = [
     "QuestionAnswered",
     "QuestionNotFound",
     "ReceiptNotReady",
+    "RequestClosed",
+    "RequestNotFound",
+    "ScoresMissing",
     "TenderChanged",
     "TenderNotFound",
     "WrongTenderState",
@@ -197,3 +205,70 @@ class PointsOutOfScale(ProcurementError):
     status_code = HTTPStatus.UNPROCESSABLE_ENTITY
     code = "points-out-of-scale"
     title = "The points lie outside the scale"
+
+
+class EvaluationRefused(ProcurementError):
+    """Not possible in the evaluation's current state (``reason`` says why: ``not-opened``,
+    ``not-started``, ``finished``, ``late-bid``, ``excluded``, ``undecided-bids``,
+    ``no-admitted-bids``)."""
+
+    status_code = HTTPStatus.CONFLICT
+    code = "evaluation-refused"
+    title = "Not possible in the evaluation's current state"
+
+
+class DeclarationRequired(ProcurementError):
+    """Bid content is shown to evaluators only after they declared that no conflict of
+    interest exists (§ 6 VgV)."""
+
+    status_code = HTTPStatus.FORBIDDEN
+    code = "declaration-required"
+    title = "Declare the absence of conflicts of interest first"
+
+
+class ConflictOfInterest(ProcurementError):
+    """The person declared a conflict of interest and takes no part in the evaluation."""
+
+    status_code = HTTPStatus.FORBIDDEN
+    code = "conflict-of-interest"
+    title = "A conflict of interest was declared"
+
+
+class InvalidScore(ProcurementError):
+    """Points that cannot be taken (not a quality criterion of the tender, a lot the bid does
+    not offer, more than two decimal places); ``errors`` lists each field."""
+
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "invalid-score"
+    title = "The points cannot be taken"
+
+
+class InvalidDecision(ProcurementError):
+    """A decision on a bid lacks what it needs (``errors`` lists each field)."""
+
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "invalid-decision"
+    title = "The decision cannot be taken like this"
+
+
+class ScoresMissing(ProcurementError):
+    """The ranking needs the points of at least one evaluator on every quality criterion for
+    every admitted bid in every lot it offers; ``missing`` lists what is lacking."""
+
+    status_code = HTTPStatus.CONFLICT
+    code = "scores-missing"
+    title = "Points are missing for the ranking"
+
+
+class RequestNotFound(ProcurementError):
+    status_code = HTTPStatus.NOT_FOUND
+    code = "request-not-found"
+    title = "There is no such request"
+
+
+class RequestClosed(ProcurementError):
+    """The request has been answered already, or its deadline has passed (``deadline``)."""
+
+    status_code = HTTPStatus.CONFLICT
+    code = "request-closed"
+    title = "The request takes no answer any more"

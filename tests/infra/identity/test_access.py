@@ -211,6 +211,23 @@ ACCESS = {
     "tender_opening_minutes": officers_of,
     "tender_opening_start": officers_of,
     "tender_opening_confirm": officers_of,
+    # Evaluation: officers and evaluators of the authority in person (officers decide); the
+    # company answers requests like it handles its bid.
+    "evaluation_get": officers_of,
+    "evaluation_start": officers_of,
+    "evaluation_checks": officers_of,
+    "evaluation_declare": officers_of,
+    "evaluation_bids": officers_of,
+    "evaluation_bid_admit": officers_of,
+    "evaluation_bid_exclude": officers_of,
+    "evaluation_scores_put": officers_of,
+    "evaluation_scores_own": officers_of,
+    "evaluation_rank": officers_of,
+    "evaluation_ranking": officers_of,
+    "evaluation_request_create": officers_of,
+    "evaluation_requests": officers_of,
+    "bid_requests_list": members_of_company,
+    "bid_request_answer": members_of_company,
 }
 LAST = ("auth_logout", "auth_logout_everywhere")  # they end the caller's session
 
