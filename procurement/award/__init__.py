@@ -21,7 +21,9 @@ Done:
 - Admission (a late bid never; a bid with findings only with a note) and exclusion with ground
   and recorded reason; each decision audited; a change drops the ranking.
 - Declarations on conflicts of interest (none / a conflict, which cannot be withdrawn) before
-  any bid content is shown or scored through the evaluation API.
+  any bid content is shown or scored: through the evaluation API, and on the bids module's own
+  read path (an evaluator always, an officer once the evaluation has begun;
+  :func:`~procurement.award.conflicts.require_declaration_to_read`).
 - Quality points per evaluator, bid, lot and criterion, independent (each sees only their own);
   price points by the criterion's formula; consolidation (mean, conflicted evaluators left
   out); ranking per lot with the profile's tie rule (seed recorded for ``lot``); abnormally low
@@ -32,10 +34,6 @@ Done:
   authority (404), before the opening (409) — nothing stored.
 
 Not done yet:
-- The bids module's own read path (``GET …/bids/opened`` and the document download in
-  :mod:`procurement.bids.controllers_office`) does not yet require a declaration: it should call
-  :func:`procurement.award.conflicts.require_declaration` once the tender is
-  ``in_evaluation`` (that module was read-only for this work).
 - Documents attached to an answer to a request (the answer is text only); the officer reads
   the answer and decides.
 - Bid states ``ranked``/``awarded``/``unsuccessful``, the award proposal, the § 134 GWB notices

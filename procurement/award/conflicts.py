@@ -89,6 +89,36 @@ async def require_declaration(session: AsyncSession, tender: Tender, by: Princip
         )
 
 
+OPENED_OR_LATER = frozenset(
+    {
+        TenderStatus.OPENED,
+        TenderStatus.IN_EVALUATION,
+        TenderStatus.AWARD_PROPOSED,
+        TenderStatus.AWARDED,
+        TenderStatus.COMPLETED,
+    }
+)
+EVALUATING = OPENED_OR_LATER - {TenderStatus.OPENED}
+
+
+def needs_declaration(tender: Tender, by: Principal) -> bool:
+    """Whether ``by`` must have declared before reading the content of the opened bids: an
+    evaluator always; an officer once the evaluation has begun (the opening itself and its
+    minutes, § 55 VgV, are the officers' without one). Before the opening nobody reads them
+    at all (409 ``bids-sealed``), declaration or not."""
+    if tender.status not in OPENED_OR_LATER:
+        return False
+    membership = by.role_in(tender.authority_id)
+    evaluator = membership is not None and membership.role == "evaluator"
+    return evaluator or tender.status in EVALUATING
+
+
+async def require_declaration_to_read(session: AsyncSession, tender: Tender, by: Principal) -> None:
+    """:func:`require_declaration` where :func:`needs_declaration` says so."""
+    if needs_declaration(tender, by):
+        await require_declaration(session, tender, by)
+
+
 async def opened_for_evaluation(
     session: AsyncSession,
     *,

@@ -25,6 +25,7 @@ from infra.http import DbSession
 from infra.identity.errors import OrganisationNotFound
 from infra.identity.guards import member_of, principal_of
 from infra.identity.models import Role
+from procurement.award import conflicts
 from procurement.bids import opening, vault
 from procurement.bids.controllers import NO_STORE, _attachment
 from procurement.bids.models import Opening
@@ -92,6 +93,7 @@ class TenderBids(Controller):
         (409 ``bids-sealed`` before the opening). Each read is recorded."""
         state = _state(request)
         tender = await _tender(session, organisation_id, tender_id)
+        await conflicts.require_declaration_to_read(session, tender, principal_of(request))
         bids = await opening.opened_bids(
             session,
             tender=tender,
@@ -121,6 +123,7 @@ class TenderBids(Controller):
         """A document of an opened bid (409 ``bids-sealed`` before the opening); recorded."""
         state = _state(request)
         tender = await _tender(session, organisation_id, tender_id)
+        await conflicts.require_declaration_to_read(session, tender, principal_of(request))
         meta, data = await opening.opened_document(
             session,
             tender=tender,

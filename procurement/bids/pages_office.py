@@ -36,6 +36,7 @@ from infra.identity.pages.common import FORM_POST, PAGE, Req, redirect, savepoin
 from infra.web.forms import FORM
 from infra.web.i18n import N_
 from infra.web.rendering import page
+from procurement.award import conflicts
 from procurement.bids import opening, vault
 from procurement.bids.models import Opening
 from procurement.bids.pages_common import bid_words, error_message
@@ -95,6 +96,11 @@ async def _bids_page(
     count = await opening.bid_count(session, tender)
     row = await session.get(Opening, tender.id)
     phase = _phase(tender, row, now, principal.user_id)
+    undeclared = (
+        phase == "opened"
+        and conflicts.needs_declaration(tender, principal)
+        and await conflicts.declaration_of(session, tender.id, principal.user_id) is None
+    )
     bids = (
         await opening.opened_bids(
             session,
@@ -103,7 +109,7 @@ async def _bids_page(
             by=principal,
             now=now,
         )
-        if phase == "opened"
+        if phase == "opened" and not undeclared
         else []
     )
     api = f"/api/v1/organisations/{tender.authority_id}/tenders/{tender.id}"
@@ -118,6 +124,7 @@ async def _bids_page(
         ran_out=phase == "start" and row is not None and row.confirmed_at is None,
         phase=phase,
         bids=bids,
+        undeclared=undeclared,
         document_href=lambda bid, document: f"{api}/bids/{bid.id}/documents/{document.id}",
         minutes_url=f"{api}/opening/minutes",
         poll_url=f"{base}/niederschrift",

@@ -89,3 +89,12 @@ async def open_bids(world: World, tender: dict[str, Any]) -> dict[str, Any]:
         await world.clients["officer2"].post(f"{url}/confirmation"), 200
     )
     return confirmed
+
+
+async def declare_no_conflict(
+    world: World, tender: dict[str, Any], role: str = "evaluator"
+) -> None:
+    """``role`` declares that no conflict of interest exists (§ 6 VgV): an evaluator reads
+    the opened bids only after that."""
+    url = f"{office_url(world, tender)}/evaluation/declaration"
+    await _json(await world.clients[role].post(url, json={"conflict": False}), 201)

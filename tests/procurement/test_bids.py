@@ -21,6 +21,7 @@ from procurement.bids.controllers import bid_sealing
 from procurement.bids.models import Bid, BidDocument, Submission
 from procurement.bids.schemas import BidContent
 from procurement.errors import DeadlinePassed
+from tests.procurement.bid_checks import problem
 from tests.procurement.bid_support import (
     INSURANCE,
     OFFER,
@@ -28,6 +29,7 @@ from tests.procurement.bid_support import (
     bid_url,
     bids_url,
     deadline_of,
+    declare_no_conflict,
     office_url,
     open_bids,
     pass_deadline,
@@ -90,10 +92,12 @@ class TestSubmitting:
         opened = await open_bids(world, tender)
         assert opened["confirmed_by"] == "Otto Zweit"
         assert opened["started_by"] == "Olga Vergabe"
-        # Then evaluators read the bids with prices, each read recorded
-        bids = await _json(
-            await world.clients["evaluator"].get(f"{office_url(world, tender)}/bids/opened")
-        )
+        # Then an evaluator reads nothing before declaring no conflict of interest (§ 6 VgV)
+        opened_url = f"{office_url(world, tender)}/bids/opened"
+        problem(await world.clients["evaluator"].get(opened_url), 403, "declaration-required")
+        # and then the bids with prices, each read recorded
+        await declare_no_conflict(world, tender)
+        bids = await _json(await world.clients["evaluator"].get(opened_url))
         assert [b["company_name"] for b in bids] == ["Muster Bau GmbH", "Deichbau AG"]
         assert [lot["price"] for lot in bids[0]["lots"]] == ["612345.67", "98000.00"]
         document = bids[1]["documents"][0]
@@ -246,6 +250,7 @@ class TestSignatures:
         # And after the opening the evaluators see it per document
         await pass_deadline(world, tender, timedelta(minutes=1))
         await open_bids(world, tender)
+        await declare_no_conflict(world, tender)
         (bid,) = await _json(
             await world.clients["evaluator"].get(f"{office_url(world, tender)}/bids/opened")
         )

@@ -62,6 +62,7 @@ from tests.procurement.bid_support import (
     bid_url,
     bids_url,
     deadline_of,
+    declare_no_conflict,
     office_url,
     open_bids,
     pass_deadline,
@@ -691,7 +692,9 @@ async def test_annex_iv_d_after_the_opening_only_the_authority_reads_and_a_compa
     office = office_url(world, tender)
     clients = world.clients
 
-    # The authority's officers and evaluators read every bid and its documents
+    # The authority's officers and evaluators (having declared no conflict of interest) read
+    # every bid and its documents
+    await declare_no_conflict(world, tender)
     for role in AUTHORITY_PEOPLE:
         bids = await _json(await clients[role].get(f"{office}/bids/opened"))
         assert {b["company_name"]: [lot["price"] for lot in b["lots"]] for b in bids} == {
@@ -823,6 +826,7 @@ async def test_annex_iv_e_two_different_officers_open_after_the_deadline_within_
     assert stored_opening.confirmed_at == deadline_of(tender) + 2 * window - timedelta(
         microseconds=1
     )
+    await declare_no_conflict(world, tender)
     assert len(await _json(await world.clients["evaluator"].get(f"{office}/bids/opened"))) == 1
 
     # A second opening: refused, to either officer, and the first stands
@@ -868,6 +872,7 @@ async def test_annex_iv_f_every_read_after_the_opening_is_recorded_with_the_read
     evaluator = await user_id(sessions, world.emails["evaluator"])
     officer2 = await user_id(sessions, world.emails["officer2"])
     authority = world.organisations["authority"]
+    await declare_no_conflict(world, tender)
     bids = await _json(await world.clients["evaluator"].get(f"{office}/bids/opened"))
     reads = await events(sessions, "bid.read")
     assert [(e.actor_user_id, e.organisation_id, e.object_id) for e in reads] == [

@@ -28,7 +28,15 @@ from infra.identity.models import Membership, User
 from infra.settings import Settings
 from procurement.bids import drafting, vault
 from procurement.bids.models import Bid, Opening, Submission
-from tests.procurement.bid_support import INSURANCE, OFFER, bid_url, pass_deadline
+from tests.procurement.bid_support import (
+    INSURANCE,
+    OFFER,
+    bid_url,
+    declare_no_conflict,
+    office_url,
+    open_bids,
+    pass_deadline,
+)
 from tests.procurement.conftest import world  # noqa: F401 (fixture)
 from tests.procurement.test_clarifications import mails
 from tests.procurement.test_tenders import _count, _json, draft, published
@@ -508,6 +516,29 @@ class TestOfficerPages:
         response = await second.get(minutes)
         assert response.status_code == 200
         assert response.content.startswith(b"%PDF")
+
+    async def test_once_the_evaluation_has_begun_an_officer_declares_before_seeing_bids(
+        self, world: World
+    ) -> None:
+        # Given opened bids whose evaluation has begun
+        tender = await published(world)
+        await _submitted(world, tender)
+        await pass_deadline(world, tender, timedelta(minutes=5))
+        await open_bids(world, tender)
+        await _json(
+            await world.clients["officer"].post(f"{office_url(world, tender)}/evaluation"), 201
+        )
+        # When an officer without a declaration on conflicts of interest opens the bid page
+        html = _main((await world.clients["officer2"].get(_office(tender), headers=HTML)).text)
+        # Then it says why and shows no bid
+        assert "sobald Sie erklärt haben, dass für Sie in diesem Verfahren kein" in html
+        assert "Muster Bau GmbH" not in html
+        assert "612.345,67" not in html
+        # And after the declaration it shows them
+        await declare_no_conflict(world, tender, role="officer2")
+        html = _main((await world.clients["officer2"].get(_office(tender), headers=HTML)).text)
+        assert "sobald Sie erklärt haben" not in html
+        assert "612.345,67\u00a0€" in html
 
     async def test_an_opening_not_confirmed_in_time_runs_out(self, world: World) -> None:
         tender = await published(world)
