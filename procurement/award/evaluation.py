@@ -244,7 +244,7 @@ async def assessment_view(
         receipt_number=opened.receipt_number,
         received_at=opened.received_at,
         lots=opened.lots,
-        status=row.status,  # type: ignore[arg-type]
+        status=AssessmentStatus(row.status),
         received_in_time=row.received_in_time,
         complete=row.complete,
         signature=row.signature,

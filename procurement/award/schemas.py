@@ -34,6 +34,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from procurement.award.models import AssessmentStatus
 from procurement.bids.schemas import OpenedLot
 
 Text = Annotated[str, msgspec.Meta(max_length=5000)]
@@ -85,7 +86,7 @@ class AssessmentView(msgspec.Struct, frozen=True, kw_only=True):
     receipt_number: str
     received_at: datetime
     lots: list[OpenedLot]
-    status: Literal["pending", "admitted", "excluded"]
+    status: AssessmentStatus
     received_in_time: bool
     complete: bool
     signature: str

@@ -28,9 +28,11 @@ __all__ = [
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
+
+from procurement.bids.models import SubmissionKind
 
 Text = Annotated[str, msgspec.Meta(max_length=5000)]
 Requirement = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=r"^[a-z0-9-]+$")]
@@ -141,7 +143,7 @@ class ReceiptView(msgspec.Struct, frozen=True, kw_only=True):
 
     id: uuid.UUID
     receipt_number: str
-    kind: Literal["submission", "resubmission", "withdrawal"]
+    kind: SubmissionKind
     tender_id: uuid.UUID
     tender_number: str
     received_at: datetime

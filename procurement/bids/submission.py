@@ -499,7 +499,7 @@ def receipt_view(
     return ReceiptView(
         id=submission.id,
         receipt_number=submission.receipt_number,
-        kind=submission.kind,  # type: ignore[arg-type]
+        kind=SubmissionKind(submission.kind),
         tender_id=submission.tender_id,
         tender_number=tender_number,
         received_at=submission.received_at,
