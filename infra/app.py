@@ -32,7 +32,9 @@ import prequalification.controllers
 import prequalification.models  # the pre-qualification tables, known to migrations and tests
 import prequalification.pages
 import procurement.award.controllers
+import procurement.award.controllers_award
 import procurement.award.models  # the evaluation tables, known to migrations and tests
+import procurement.award.pages
 import procurement.bids.controllers
 import procurement.bids.models  # the bid tables, known to migrations and tests
 import procurement.bids.pages
@@ -137,6 +139,7 @@ def create_app(
             *procurement.tenders.controllers.routes(settings),
             *procurement.bids.controllers.routes(settings),
             *procurement.award.controllers.ROUTES,
+            *procurement.award.controllers_award.ROUTES,
             *signatures.controllers.routes(settings),
             *prequalification.controllers.routes(settings),
             *infra.web.routes(settings),
@@ -145,6 +148,7 @@ def create_app(
             *prequalification.pages.routes(settings),
             *procurement.tenders.pages.routes(settings),
             *procurement.bids.pages.routes(settings),
+            *procurement.award.pages.routes(settings),
             *(infra.mail.pages.ROUTES if settings.env == "development" else []),
         ],
         state=State(

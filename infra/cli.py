@@ -40,6 +40,8 @@ from infra.jobs.repository import JobRepository
 from infra.jobs.specs import ActorSpec
 from infra.logs import configure_logging
 from infra.settings import Settings, SettingsError, load_settings
+from prequalification.demo import seed_prequalification
+from procurement.demo import seed_procurement
 from signatures import cli as signatures_cli
 from workers import ACTORS
 from workers.process import JobProcess, serve
@@ -208,15 +210,24 @@ async def _in_transaction(settings: Settings, work: Any) -> Any:
 
 
 def cmd_demo(_args: argparse.Namespace) -> int:
-    """Seed demo data (idempotent: running it again adds nothing); refused in production."""
+    """Seed demo data (idempotent: running it again adds nothing); refused in production.
+
+    The people first, then the pre-qualified companies, then the authority's tenders in every
+    state of the lifecycle, in one transaction; the jobs they leave (seals, minutes, mail) are
+    run by the worker of ``vergabe run``."""
     settings = _settings()
     if settings.env == "production":
         _fail("VERGABE_ENV: demo data is for development instances only")
     asyncio.run(_upgrade(settings))
-    created = asyncio.run(
-        _in_transaction(settings, lambda session: seed_identity(session, SystemClock()))
-    )
-    for line in created:
+    clock = SystemClock()
+
+    async def work(session: AsyncSession) -> list[str]:
+        created = await seed_identity(session, clock)
+        created += await seed_prequalification(session, settings, clock.now())
+        created += await seed_procurement(session, settings, clock.now())
+        return created
+
+    for line in asyncio.run(_in_transaction(settings, work)):
         print(f"demo: created {line}")
     print(f"demo data ready; every demo account's password is {DEMO_PASSWORD!r}")
     return 0

@@ -171,6 +171,9 @@ class AwardRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     """A bid whose price lies more than this many percent below the second-lowest price is
     flagged as abnormally low and its explanation requested (§ 60 VgV, which sets no number:
     the "Aufgreifschwelle" of practice, usually 20)."""
+    review_body: str | None = None
+    """The competent public procurement review chamber (Vergabekammer), named in the
+    information letters of § 134 GWB."""
 
     def __post_init__(self) -> None:
         amount = self.competition_register_from

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "AmendmentRefused",
+    "AwardRefused",
     "BidChanged",
     "BidNotFound",
     "BidsSealed",
@@ -14,12 +15,15 @@ __all__ = [
     "DocumentNotFound",
     "EligibilityMissing",
     "EvaluationRefused",
+    "FourEyesRequired",
+    "InvalidAward",
     "InvalidBid",
     "InvalidDecision",
     "InvalidDocument",
     "InvalidPrice",
     "InvalidScore",
     "InvalidTender",
+    "LetterNotFound",
     "NoThresholdsForDate",
     "OpeningRefused",
     "PointsOutOfScale",
@@ -272,3 +276,35 @@ class RequestClosed(ProcurementError):
     status_code = HTTPStatus.CONFLICT
     code = "request-closed"
     title = "The request takes no answer any more"
+
+
+class AwardRefused(ProcurementError):
+    """Not possible in the award's current state (``reason`` says why: ``not-ranked``,
+    ``no-proposal``, ``approved``, ``tie-unresolved``, ``register-query-missing``,
+    ``register-entries``, ``standstill-running``, ``review-pending``, ``not-awarded`` …)."""
+
+    status_code = HTTPStatus.CONFLICT
+    code = "award-refused"
+    title = "Not possible in the award's current state"
+
+
+class FourEyesRequired(ProcurementError):
+    """The award decision is approved by a second officer, never by the one who proposed it."""
+
+    status_code = HTTPStatus.FORBIDDEN
+    code = "four-eyes-required"
+    title = "A second officer must approve the award"
+
+
+class InvalidAward(ProcurementError):
+    """An award step lacks what it needs (``errors`` lists each field)."""
+
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "invalid-award"
+    title = "The award step cannot be taken like this"
+
+
+class LetterNotFound(ProcurementError):
+    status_code = HTTPStatus.NOT_FOUND
+    code = "letter-not-found"
+    title = "There is no such letter"

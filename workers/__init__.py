@@ -19,6 +19,8 @@ from workers.prequalification import SWEEP as PQ_SWEEP
 from workers.procurement import (
     CHECK_BID_DOCUMENT,
     CLOSE_TENDER,
+    DISPATCH_LETTERS,
+    END_STANDSTILL,
     SEAL_RECEIPT,
     SWEEP_TENDERS,
     WRITE_MINUTES,
@@ -43,6 +45,8 @@ ACTORS: tuple[ActorSpec[Any], ...] = (
     SEAL_RECEIPT,
     CHECK_BID_DOCUMENT,
     WRITE_MINUTES,
+    DISPATCH_LETTERS,
+    END_STANDSTILL,
 )
 PERIODIC: tuple[Periodic, ...] = (
     Periodic(actor=PURGE, every=timedelta(hours=1)),

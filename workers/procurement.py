@@ -3,12 +3,23 @@ sealing a bid receipt, checking a bid document's signatures, writing the opening
 
 from __future__ import annotations
 
-__all__ = ["CHECK_BID_DOCUMENT", "CLOSE_TENDER", "SEAL_RECEIPT", "SWEEP_TENDERS", "WRITE_MINUTES"]
+__all__ = [
+    "CHECK_BID_DOCUMENT",
+    "CLOSE_TENDER",
+    "DISPATCH_LETTERS",
+    "END_STANDSTILL",
+    "SEAL_RECEIPT",
+    "SWEEP_TENDERS",
+    "WRITE_MINUTES",
+]
 
 import logging
 import uuid
 
 from infra.jobs.specs import ActorSpec, JobContext
+from procurement.award import letters, proposals
+from procurement.award.letters import EndStandstill
+from procurement.award.proposals import DispatchLetters
 from procurement.bids import opening, submission
 from procurement.bids.opening import WriteMinutes
 from procurement.bids.submission import CheckBidDocument, SealReceipt
@@ -28,9 +39,15 @@ CLOSE_TENDER = ActorSpec(name=closing.CLOSE_TENDER, payload_type=closing.CloseTe
 
 
 async def _sweep(context: JobContext, _payload: closing.SweepTenders) -> None:
-    closed = await closing.close_overdue(context.session, now=context.clock.now())
+    from procurement.award.conclusion import end_overdue
+
+    now = context.clock.now()
+    closed = await closing.close_overdue(context.session, now=now)
     if closed:
         log.warning("tenders closed by the sweep", extra={"closed": closed})
+    ended = await end_overdue(context.session, now=now, public_url=context.settings.public_url)
+    if ended:
+        log.warning("standstill periods ended by the sweep", extra={"ended": ended})
 
 
 SWEEP_TENDERS = ActorSpec(name=closing.SWEEP_TENDERS, payload_type=closing.SweepTenders, fn=_sweep)
@@ -82,3 +99,35 @@ async def _write_minutes(context: JobContext, payload: WriteMinutes) -> None:
 
 
 WRITE_MINUTES = ActorSpec(name=opening.WRITE_MINUTES, payload_type=WriteMinutes, fn=_write_minutes)
+
+
+async def _dispatch_letters(context: JobContext, payload: DispatchLetters) -> None:
+    outcome = await letters.dispatch_letters(
+        context.session,
+        uuid.UUID(payload.tender_id),
+        settings=context.settings,
+        clock=context.clock,
+    )
+    log.info("award letters", extra={"tender_id": payload.tender_id, "outcome": outcome})
+
+
+DISPATCH_LETTERS = ActorSpec(
+    name=proposals.DISPATCH_LETTERS, payload_type=DispatchLetters, fn=_dispatch_letters
+)
+
+
+async def _end_standstill(context: JobContext, payload: EndStandstill) -> None:
+    from procurement.award.conclusion import end_standstill
+
+    outcome = await end_standstill(
+        context.session,
+        uuid.UUID(payload.tender_id),
+        now=context.clock.now(),
+        public_url=context.settings.public_url,
+    )
+    log.info("standstill end", extra={"tender_id": payload.tender_id, "outcome": outcome})
+
+
+END_STANDSTILL = ActorSpec(
+    name=letters.END_STANDSTILL, payload_type=EndStandstill, fn=_end_standstill
+)

@@ -55,6 +55,13 @@ def _message(settings: Settings, mail: Mail) -> EmailMessage:
     message["Message-ID"] = make_msgid(idstring=str(mail.id), domain=settings.profile.instance.id)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(mail.body)
+    if mail.attachment is not None:
+        message.add_attachment(
+            mail.attachment,
+            maintype="application",
+            subtype="pdf",
+            filename=mail.attachment_name or "document.pdf",
+        )
     return message
 
 

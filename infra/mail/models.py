@@ -7,7 +7,7 @@ __all__ = ["Mail"]
 import uuid
 from datetime import datetime
 
-from sqlalchemy import String, Text, Uuid
+from sqlalchemy import LargeBinary, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.db.base import Base, UTCDateTime
@@ -24,3 +24,6 @@ class Mail(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     transport: Mapped[str | None] = mapped_column(String(10))
     """``smtp`` or ``mailbox`` (the development mailbox) once sent."""
+    attachment_name: Mapped[str | None] = mapped_column(String(200))
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """One file sent with the message (a sealed PDF), or ``None``."""

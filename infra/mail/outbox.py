@@ -26,10 +26,25 @@ class SendMail(msgspec.Struct, frozen=True):
 
 
 async def queue_mail(
-    session: AsyncSession, *, to: str, subject: str, body: str, now: datetime
+    session: AsyncSession,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    now: datetime,
+    attachment: tuple[str, bytes] | None = None,
 ) -> uuid.UUID:
-    """Write the mail and the job that sends it; returns the mail id."""
-    mail = Mail(id=uuid.uuid4(), to_address=to, subject=subject, body=body, created_at=now)
+    """Write the mail and the job that sends it; returns the mail id. ``attachment``: a PDF's
+    file name and bytes, sent with the message."""
+    mail = Mail(
+        id=uuid.uuid4(),
+        to_address=to,
+        subject=subject,
+        body=body,
+        created_at=now,
+        attachment_name=attachment[0] if attachment else None,
+        attachment=attachment[1] if attachment else None,
+    )
     session.add(mail)
     await session.flush()
     await outbox.enqueue(

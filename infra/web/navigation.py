@@ -87,13 +87,14 @@ PREQUALIFICATION = MenuLink("/praequalifizierung", N_("Pre-qualification"))
 MY_BIDS = MenuLink("/angebote", N_("My bids"))
 PREQUALIFICATION_REVIEW = MenuLink("/praequalifizierung/pruefung", N_("Pre-qualification review"))
 OFFICE_TENDERS = MenuLink("/vergabestelle/ausschreibungen", N_("Tenders of my authority"))
+EVALUATION = MenuLink("/vergabestelle/wertung", N_("Evaluation of bids"))
 
 
 def menu_of(connection: ASGIConnection[Any, Any, Any, Any]) -> list[MenuLink]:
     """The role-dependent links of the logged-in person: their bids and pre-qualification for
     the owners and members of a company; the authority's tenders and the review for officers
     of an authority (whether their authority is a pre-qualification office, the page itself
-    says)."""
+    says); the evaluation of bids for its officers and evaluators."""
     principal = principal_of(connection)
     if principal.kind != "user":
         return []
@@ -104,5 +105,8 @@ def menu_of(connection: ASGIConnection[Any, Any, Any, Any]) -> list[MenuLink]:
         links.append(PREQUALIFICATION)
     if any(m.kind == "authority" and m.role == Role.OFFICER for m in memberships):
         links.append(OFFICE_TENDERS)
+    if any(m.kind == "authority" and m.role in (Role.OFFICER, Role.EVALUATOR) for m in memberships):
+        links.append(EVALUATION)
+    if any(m.kind == "authority" and m.role == Role.OFFICER for m in memberships):
         links.append(PREQUALIFICATION_REVIEW)
     return links

@@ -8,34 +8,22 @@ rules); :mod:`~procurement.award.evaluation` (start, checks stored, what is show
 :mod:`~procurement.award.conflicts` (declarations on conflicts of interest, the gate in front
 of bid content), :mod:`~procurement.award.scores` (each evaluator's points),
 :mod:`~procurement.award.ranking` (the ranking per lot), :mod:`~procurement.award.requests`
-(requests to bidders, §§ 56, 60 VgV), :mod:`~procurement.award.controllers` (the API),
-:mod:`~procurement.award.models` (migration 0012).
+(requests to bidders, §§ 56, 60 VgV, answered in words and with documents);
+:mod:`~procurement.award.proposals` (the award proposed by one officer, the competition register
+queried, approved by a second), :mod:`~procurement.award.register` (the register adapters,
+§ 6 WRegG), :mod:`~procurement.award.letters` with
+:mod:`~procurement.award.letter_document` (the sealed § 134 GWB letters and the start of the
+standstill), :mod:`~procurement.award.conclusion` (the end of the standstill, review
+applications), :mod:`~procurement.award.contracts` (contracts, completion, the award data for
+publication), :mod:`~procurement.award.award_views` (what the authority and the bidder see);
+the API in :mod:`~procurement.award.controllers` and
+:mod:`~procurement.award.controllers_award`, the pages in ``pages*.py``; the tables in
+:mod:`~procurement.award.models` (migrations 0012 and 0013).
 
-Issue 8, state of the work (part 1: the evaluation backend):
-
-Done:
-- Start of the evaluation (``opened → in_evaluation``), formal and eligibility checks per bid
-  stored (received in time, complete, signed as required, eligibility asked of the
-  pre-qualification register for the submission deadline, else by the evidence documents),
-  recomputed on request for undecided bids.
-- Admission (a late bid never; a bid with findings only with a note) and exclusion with ground
-  and recorded reason; each decision audited; a change drops the ranking.
-- Declarations on conflicts of interest (none / a conflict, which cannot be withdrawn) before
-  any bid content is shown or scored: through the evaluation API, and on the bids module's own
-  read path (an evaluator always, an officer once the evaluation has begun;
-  :func:`~procurement.award.conflicts.require_declaration_to_read`).
-- Quality points per evaluator, bid, lot and criterion, independent (each sees only their own);
-  price points by the criterion's formula; consolidation (mean, conflicted evaluators left
-  out); ranking per lot with the profile's tie rule (seed recorded for ``lot``); abnormally low
-  prices flagged (profile threshold).
-- Requests to bidders (missing documents § 56 VgV, price explanation § 60 VgV) with a
-  deadline, a mail to the company, a text answer on the platform sealed with the tender's key.
-- Bad input: scoring before the declaration (403), points outside the scale (422), another
-  authority (404), before the opening (409) — nothing stored.
-
-Not done yet:
-- Documents attached to an answer to a request (the answer is text only); the officer reads
-  the answer and decides.
-- Bid states ``ranked``/``awarded``/``unsuccessful``, the award proposal, the § 134 GWB notices
-  and the standstill, the competition register query (§ 6 WRegG), and the pages.
+The tender's way through them: ``opened → in_evaluation`` (start) → ranking → proposal →
+register query where the value requires it → approval by a second officer
+(``→ award_proposed``; the bids not awarded any lot become ``unsuccessful``) → the letters job
+(dispatch, the standstill computed from it) → the end-of-standstill job (held while a review
+application is pending) → a contract per awarded lot (``→ awarded``; the winning bids
+``awarded``) → completion (``→ completed``).
 """

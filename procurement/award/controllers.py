@@ -55,7 +55,7 @@ evaluators = member_of(Role.OFFICER, Role.EVALUATOR)
 PathId = FromPath[uuid.UUID]
 
 
-async def _tender(
+async def tender_in_path(
     session: AsyncSession, organisation_id: uuid.UUID, tender_id: uuid.UUID, *, lock: bool = False
 ) -> Tender:
     tender = await get_tender_of(session, organisation_id, tender_id, for_update=lock)
@@ -64,12 +64,12 @@ async def _tender(
     return tender
 
 
-def _state(request: Req) -> Any:
+def app_state(request: Req) -> Any:
     return request.app.state
 
 
-def _kek(request: Req) -> vault.KeyEncryptionKey:
-    return vault.kek_from_settings(_state(request).settings)
+def kek_of(request: Req) -> vault.KeyEncryptionKey:
+    return vault.kek_from_settings(app_state(request).settings)
 
 
 class TenderEvaluation(Controller):
@@ -81,7 +81,7 @@ class TenderEvaluation(Controller):
         self, request: Req, session: DbSession, organisation_id: PathId, tender_id: PathId
     ) -> Response[EvaluationView]:
         """The state of the evaluation: counts, declarations, the ranking's time; no content."""
-        tender = await _tender(session, organisation_id, tender_id)
+        tender = await tender_in_path(session, organisation_id, tender_id)
         view = await evaluation.overview(session, tender, principal_of(request))
         return Response(view, headers=NO_STORE)
 
@@ -91,13 +91,13 @@ class TenderEvaluation(Controller):
     ) -> EvaluationView:
         """Start the evaluation of the opened bids and check each bid (409
         ``evaluation-refused`` before the opening)."""
-        state, by = _state(request), principal_of(request)
-        tender = await _tender(session, organisation_id, tender_id, lock=True)
+        state, by = app_state(request), principal_of(request)
+        tender = await tender_in_path(session, organisation_id, tender_id, lock=True)
         await evaluation.start(
             session,
             profile=state.settings.profile,
             tender=tender,
-            kek=_kek(request),
+            kek=kek_of(request),
             by=by,
             now=state.clock.now(),
         )
@@ -111,13 +111,13 @@ class TenderEvaluation(Controller):
     ) -> EvaluationView:
         """Compute the checks again for the bids without a decision (a signature check that
         has finished since, documents supplied on request)."""
-        state, by = _state(request), principal_of(request)
-        tender = await _tender(session, organisation_id, tender_id, lock=True)
+        state, by = app_state(request), principal_of(request)
+        tender = await tender_in_path(session, organisation_id, tender_id, lock=True)
         await evaluation.refresh_checks(
             session,
             profile=state.settings.profile,
             tender=tender,
-            kek=_kek(request),
+            kek=kek_of(request),
             by=by,
             now=state.clock.now(),
         )
@@ -140,8 +140,8 @@ class TenderEvaluation(Controller):
     ) -> DeclarationView:
         """Declare that no conflict of interest exists for you in this procedure, or that one
         does (§ 6 VgV); required before reading or scoring the bids."""
-        state, by = _state(request), principal_of(request)
-        tender = await _tender(session, organisation_id, tender_id)
+        state, by = app_state(request), principal_of(request)
+        tender = await tender_in_path(session, organisation_id, tender_id)
         row = await conflicts.declare(
             session, tender=tender, data=data, by=by, now=state.clock.now()
         )
@@ -158,13 +158,13 @@ class TenderEvaluation(Controller):
     ) -> Response[list[AssessmentView]]:
         """Every bid with its checks, the decision on it and its prices (403
         ``declaration-required`` without a declaration); each read is recorded."""
-        tender = await _tender(session, organisation_id, tender_id)
+        tender = await tender_in_path(session, organisation_id, tender_id)
         views = await evaluation.assessments(
             session,
             tender=tender,
-            kek=_kek(request),
+            kek=kek_of(request),
             by=principal_of(request),
-            now=_state(request).clock.now(),
+            now=app_state(request).clock.now(),
         )
         return Response(views, headers=NO_STORE)
 
@@ -186,15 +186,15 @@ class TenderEvaluation(Controller):
         data: JSONBody[Admission],
     ) -> AssessmentView:
         """Admit the bid (a bid with a finding only with a ``note``; a late bid never)."""
-        tender = await _tender(session, organisation_id, tender_id, lock=True)
+        tender = await tender_in_path(session, organisation_id, tender_id, lock=True)
         return await decisions.admit(
             session,
             tender=tender,
             bid_id=bid_id,
             note=data.note,
-            kek=_kek(request),
+            kek=kek_of(request),
             by=principal_of(request),
-            now=_state(request).clock.now(),
+            now=app_state(request).clock.now(),
         )
 
     @post(
@@ -215,16 +215,16 @@ class TenderEvaluation(Controller):
         data: JSONBody[Exclusion],
     ) -> AssessmentView:
         """Exclude the bid, with its ground and the recorded reason."""
-        tender = await _tender(session, organisation_id, tender_id, lock=True)
+        tender = await tender_in_path(session, organisation_id, tender_id, lock=True)
         return await decisions.exclude(
             session,
             tender=tender,
             bid_id=bid_id,
             ground=data.ground,
             reason=data.reason,
-            kek=_kek(request),
+            kek=kek_of(request),
             by=principal_of(request),
-            now=_state(request).clock.now(),
+            now=app_state(request).clock.now(),
         )
 
     @put(
@@ -245,15 +245,15 @@ class TenderEvaluation(Controller):
     ) -> list[ScoreView]:
         """Your points for the bid in a lot, on quality criteria (422 ``points-out-of-scale``
         outside 0 to the criterion's maximum; nothing is stored then)."""
-        tender = await _tender(session, organisation_id, tender_id)
+        tender = await tender_in_path(session, organisation_id, tender_id)
         return await scores.put_scores(
             session,
             tender=tender,
             bid_id=bid_id,
             sheet=data,
-            kek=_kek(request),
+            kek=kek_of(request),
             by=principal_of(request),
-            now=_state(request).clock.now(),
+            now=app_state(request).clock.now(),
         )
 
     @get("/scores", operation_id="evaluation_scores_own", guards=[evaluators], opt=AUDITED)
@@ -261,7 +261,7 @@ class TenderEvaluation(Controller):
         self, request: Req, session: DbSession, organisation_id: PathId, tender_id: PathId
     ) -> Response[list[ScoreView]]:
         """Your own points (evaluators score independently: nobody sees another's here)."""
-        tender = await _tender(session, organisation_id, tender_id)
+        tender = await tender_in_path(session, organisation_id, tender_id)
         views = await scores.own_scores(session, tender, principal_of(request))
         return Response(views, headers=NO_STORE)
 
@@ -273,13 +273,13 @@ class TenderEvaluation(Controller):
     ) -> RankingView:
         """Compute the ranking of the admitted bids per lot (409 ``scores-missing`` or
         ``evaluation-refused`` while bids are undecided)."""
-        state = _state(request)
-        tender = await _tender(session, organisation_id, tender_id, lock=True)
+        state = app_state(request)
+        tender = await tender_in_path(session, organisation_id, tender_id, lock=True)
         return await ranking.rank(
             session,
             profile=state.settings.profile,
             tender=tender,
-            kek=_kek(request),
+            kek=kek_of(request),
             by=principal_of(request),
             now=state.clock.now(),
         )
@@ -289,13 +289,13 @@ class TenderEvaluation(Controller):
         self, request: Req, session: DbSession, organisation_id: PathId, tender_id: PathId
     ) -> Response[RankingView]:
         """The ranking in force, with prices (each read recorded)."""
-        state = _state(request)
-        tender = await _tender(session, organisation_id, tender_id)
+        state = app_state(request)
+        tender = await tender_in_path(session, organisation_id, tender_id)
         view = await ranking.ranking(
             session,
             profile=state.settings.profile,
             tender=tender,
-            kek=_kek(request),
+            kek=kek_of(request),
             by=principal_of(request),
             now=state.clock.now(),
         )
@@ -320,8 +320,8 @@ class TenderEvaluation(Controller):
     ) -> RequestView:
         """Ask the bidder for missing documents (§ 56 VgV) or a price explanation (§ 60 VgV),
         with a deadline; the company is told by mail and answers on the platform."""
-        state = _state(request)
-        tender = await _tender(session, organisation_id, tender_id)
+        state = app_state(request)
+        tender = await tender_in_path(session, organisation_id, tender_id)
         return await requests.create(
             session,
             profile=state.settings.profile,
@@ -338,13 +338,13 @@ class TenderEvaluation(Controller):
         self, request: Req, session: DbSession, organisation_id: PathId, tender_id: PathId
     ) -> Response[list[RequestView]]:
         """The requests to bidders with their answers (each answer read is recorded)."""
-        tender = await _tender(session, organisation_id, tender_id)
+        tender = await tender_in_path(session, organisation_id, tender_id)
         views = await requests.for_tender(
             session,
             tender=tender,
-            kek=_kek(request),
+            kek=kek_of(request),
             by=principal_of(request),
-            now=_state(request).clock.now(),
+            now=app_state(request).clock.now(),
         )
         return Response(views, headers=NO_STORE)
 
@@ -362,8 +362,8 @@ class BidRequests(Controller):
             session,
             organisation_id=organisation_id,
             tender_id=tender_id,
-            kek=_kek(request),
-            now=_state(request).clock.now(),
+            kek=kek_of(request),
+            now=app_state(request).clock.now(),
         )
         return Response(views, headers=NO_STORE)
 
@@ -391,9 +391,9 @@ class BidRequests(Controller):
             tender_id=tender_id,
             request_id=request_id,
             text=data.text,
-            kek=_kek(request),
+            kek=kek_of(request),
             by=principal_of(request),
-            now=_state(request).clock.now(),
+            now=app_state(request).clock.now(),
         )
 
 

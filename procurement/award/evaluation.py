@@ -28,7 +28,7 @@ import uuid
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.audit.service import record
@@ -37,7 +37,14 @@ from infra.identity.principal import Principal
 from infra.profile import Profile
 from procurement.award import conflicts
 from procurement.award.checks import check_bid
-from procurement.award.models import Assessment, AssessmentStatus, Evaluation, RankEntryRow
+from procurement.award.models import (
+    Assessment,
+    AssessmentStatus,
+    AwardLot,
+    AwardProposal,
+    Evaluation,
+    RankEntryRow,
+)
 from procurement.award.schemas import AssessmentView, EvaluationView
 from procurement.bids import opening, vault
 from procurement.bids.schemas import OpenedBid
@@ -296,11 +303,21 @@ async def assessment_for_update(
 
 
 async def stale_ranking(session: AsyncSession, tender_id: uuid.UUID) -> None:
-    """Drop the ranking: a decision or points changed after it was computed."""
+    """Drop the ranking, and a proposal of the award made from it: a decision or points
+    changed after it was computed (an approved proposal ends the evaluation: nothing changes
+    then)."""
     evaluation = await session.get(Evaluation, tender_id)
     if evaluation is None or evaluation.ranked_at is None:
         return
     await session.execute(delete(RankEntryRow).where(RankEntryRow.tender_id == tender_id))
+    await session.execute(
+        update(Assessment).where(Assessment.tender_id == tender_id).values(outcome=None)
+    )
+    proposal = await session.get(AwardProposal, tender_id)
+    if proposal is not None and proposal.approved_at is None:
+        await session.execute(delete(AwardLot).where(AwardLot.tender_id == tender_id))
+        await session.delete(proposal)
+        await session.flush()
     evaluation.ranked_at = None
     evaluation.ranked_by = None
     evaluation.seed = None

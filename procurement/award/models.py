@@ -13,21 +13,29 @@ from __future__ import annotations
 __all__ = [
     "Assessment",
     "AssessmentStatus",
+    "AwardLot",
+    "AwardProposal",
+    "BidOutcome",
+    "Contract",
     "Declaration",
     "Evaluation",
     "EvaluationRequest",
+    "InformationLetterRow",
     "RankEntryRow",
+    "RegisterQuery",
     "RequestKind",
+    "ReviewApplication",
     "Score",
 ]
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -49,6 +57,17 @@ class AssessmentStatus(enum.StrEnum):
     PENDING = "pending"
     ADMITTED = "admitted"
     EXCLUDED = "excluded"
+
+
+class BidOutcome(enum.StrEnum):
+    """Where an admitted bid stands after the ranking (DESIGN.md §2: ``ranked``, then
+    ``awarded | unsuccessful``)."""
+
+    RANKED = "ranked"
+    UNSUCCESSFUL = "unsuccessful"
+    """The authority decided to award the lots it offers to others (told under § 134 GWB)."""
+    AWARDED = "awarded"
+    """A contract was concluded on its bid."""
 
 
 class RequestKind(enum.StrEnum):
@@ -120,6 +139,9 @@ class Assessment(Base):
     decided_by: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="SET NULL")
     )
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    """:class:`BidOutcome` of an admitted bid once ranked (``None`` before, and for excluded
+    bids, which stay ``excluded``)."""
 
 
 class Declaration(Base):
@@ -221,5 +243,162 @@ class EvaluationRequest(Base):
     """The bidder's answer, sealed with the tender's data key."""
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True))
     answered_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class AwardProposal(Base):
+    """The award decision of a tender: proposed by one officer, approved by another (four
+    eyes); then the information of the unsuccessful bidders and the standstill (§ 134 GWB)."""
+
+    __tablename__ = "award_proposals"
+
+    tender_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("tenders.id", ondelete="CASCADE"), primary_key=True
+    )
+    reasons: Mapped[str] = mapped_column(Text)
+    """The reasons of the decision, told to the unsuccessful bidders."""
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    proposed_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True))
+    approved_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    electronic: Mapped[bool] = mapped_column(Boolean, default=True)
+    """The information goes out electronically (10 days' standstill) or otherwise (15)."""
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True))
+    """When the information letters were sent: the standstill runs from the next day."""
+    standstill_last_day: Mapped[date | None] = mapped_column(Date)
+    contract_from: Mapped[date | None] = mapped_column(Date)
+    """The first local day on which the contract may be concluded, as the letters say."""
+    contract_from_moment: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True))
+    standstill_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True))
+    """When the end-of-standstill job made the contract possible (no review application
+    pending)."""
+
+
+class AwardLot(Base):
+    """The bid to be awarded a lot, with the value of the award (its net price)."""
+
+    __tablename__ = "award_lots"
+    __table_args__ = (UniqueConstraint("tender_id", "lot", name="uq_award_lots_tender_id_lot"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tender_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("award_proposals.tender_id", ondelete="CASCADE")
+    )
+    lot: Mapped[int] = mapped_column(Integer)
+    bid_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("bids.id", ondelete="CASCADE"))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organisations.id", ondelete="RESTRICT")
+    )
+    value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    """The net price of the winning bid for the lot (published with the award anyway)."""
+    rank: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    """Why a bid other than the first-ranked one is chosen (for example the first withdrew)."""
+
+
+class RegisterQuery(Base):
+    """A query of the competition register (§ 6 WRegG) about a company before its award."""
+
+    __tablename__ = "award_register_queries"
+    __table_args__ = (Index("ix_award_register_queries_tender_id", "tender_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tender_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenders.id", ondelete="CASCADE"))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organisations.id", ondelete="RESTRICT")
+    )
+    value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    """The award value that made the query necessary."""
+    adapter: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(100))
+    """The register's reference of the query (Abfrage-ID)."""
+    entries: Mapped[bool] = mapped_column(Boolean)
+    """Whether the register answered with entries about the company."""
+    answer: Mapped[str] = mapped_column(Text)
+    """The register's answer as received (JSON), kept as the record."""
+    queried_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    queried_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class InformationLetterRow(Base):
+    """The information of an unsuccessful bidder (§ 134 GWB): the sealed PDF, as sent."""
+
+    __tablename__ = "award_letters"
+    __table_args__ = (
+        UniqueConstraint(
+            "tender_id",
+            "bid_id",
+            "dispatched_at",
+            name="uq_award_letters_tender_id_bid_id_dispatched_at",
+        ),
+        Index("ix_award_letters_organisation_id", "organisation_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tender_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenders.id", ondelete="CASCADE"))
+    bid_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("bids.id", ondelete="CASCADE"))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organisations.id", ondelete="RESTRICT")
+    )
+    number: Mapped[str] = mapped_column(String(60))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    """The letter, sealed by the platform (it names no price of another bid)."""
+    dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    contract_from: Mapped[date] = mapped_column(Date)
+
+
+class ReviewApplication(Base):
+    """An application for review (Nachprüfungsantrag, § 160 GWB): while one is pending the
+    contract may not be concluded (§ 169 Abs. 1 GWB)."""
+
+    __tablename__ = "award_reviews"
+    __table_args__ = (Index("ix_award_reviews_tender_id", "tender_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tender_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenders.id", ondelete="CASCADE"))
+    applicant: Mapped[str] = mapped_column(String(300))
+    reference: Mapped[str] = mapped_column(String(100))
+    """The review chamber's file number."""
+    received_on: Mapped[date] = mapped_column(Date)
+    """When the chamber's notice of the application reached the authority."""
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    """``dismissed``, ``withdrawn`` or ``upheld`` once resolved."""
+    note: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True))
+    resolved_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class Contract(Base):
+    """The conclusion of the contract for a lot: date, value, supplier."""
+
+    __tablename__ = "award_contracts"
+    __table_args__ = (
+        UniqueConstraint("tender_id", "lot", name="uq_award_contracts_tender_id_lot"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tender_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenders.id", ondelete="CASCADE"))
+    lot: Mapped[int] = mapped_column(Integer)
+    bid_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("bids.id", ondelete="CASCADE"))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organisations.id", ondelete="RESTRICT")
+    )
+    concluded_on: Mapped[date] = mapped_column(Date)
+    value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="SET NULL")
     )

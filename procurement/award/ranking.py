@@ -33,6 +33,7 @@ from procurement.award import conflicts, evaluation, scores, scoring
 from procurement.award.models import (
     Assessment,
     AssessmentStatus,
+    BidOutcome,
     Evaluation,
     RankEntryRow,
     Score,
@@ -129,6 +130,8 @@ async def rank(
         )
     await session.execute(delete(RankEntryRow).where(RankEntryRow.tender_id == tender.id))
     session.add_all(entries)
+    for row in admitted:
+        row.outcome = BidOutcome.RANKED
     state.ranked_at, state.ranked_by, state.seed = now, by.user_id, seed
     await session.flush()
     await record(

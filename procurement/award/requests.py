@@ -13,6 +13,7 @@ from __future__ import annotations
 __all__ = ["answer", "create", "for_company", "for_tender"]
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -26,12 +27,14 @@ from infra.mail.outbox import queue_mail
 from infra.profile import Profile
 from procurement.award import conflicts, evaluation
 from procurement.award.models import AssessmentStatus, EvaluationRequest
-from procurement.award.schemas import CompanyRequestView, RequestIn, RequestView
-from procurement.bids import vault
-from procurement.bids.models import Submission
+from procurement.award.schemas import AnswerDocument, CompanyRequestView, RequestIn, RequestView
+from procurement.bids import drafting, vault
+from procurement.bids.models import Bid, BidDocument, Submission
+from procurement.bids.submission import Upload
 from procurement.errors import (
     EvaluationRefused,
     InvalidDecision,
+    InvalidDocument,
     RequestClosed,
     RequestNotFound,
 )
@@ -149,7 +152,39 @@ async def create(
     return _view(row, company.legal_name if company else "", None)
 
 
-def _view(row: EvaluationRequest, company: str, text: str | None) -> RequestView:
+async def _documents(
+    session: AsyncSession, row: EvaluationRequest, key: bytes
+) -> list[AnswerDocument]:
+    """The documents supplied with the answer to ``row``, in the order they were given."""
+    if row.answered_at is None:
+        return []
+    requirement = f"{drafting.ANSWER_PREFIX}{row.id}"
+    found = []
+    for document in await session.scalars(
+        select(BidDocument)
+        .where(BidDocument.bid_id == row.bid_id, BidDocument.uploaded_at == row.answered_at)
+        .order_by(BidDocument.id)
+    ):
+        meta = drafting.meta_of(document, key)
+        if meta.requirement == requirement:
+            found.append(
+                AnswerDocument(
+                    id=document.id,
+                    filename=meta.filename,
+                    media_type=meta.media_type,
+                    size=meta.size,
+                    sha256=meta.sha256,
+                )
+            )
+    return found
+
+
+def _view(
+    row: EvaluationRequest,
+    company: str,
+    text: str | None,
+    documents: list[AnswerDocument] | None = None,
+) -> RequestView:
     return RequestView(
         id=row.id,
         bid_id=row.bid_id,
@@ -160,6 +195,7 @@ def _view(row: EvaluationRequest, company: str, text: str | None) -> RequestView
         created_at=row.created_at,
         answered_at=row.answered_at,
         answer=text,
+        documents=documents or [],
     )
 
 
@@ -197,12 +233,17 @@ async def for_tender(
                 organisation_id=tender.authority_id,
                 after={"request": str(row.id)},
             )
-        views.append(_view(row, company.legal_name if company else "", text))
+        documents = await _documents(session, row, key) if row.answer is not None else []
+        views.append(_view(row, company.legal_name if company else "", text, documents))
     return views
 
 
 def _company_view(
-    row: EvaluationRequest, tender: Tender, text: str | None, now: datetime
+    row: EvaluationRequest,
+    tender: Tender,
+    text: str | None,
+    now: datetime,
+    documents: list[AnswerDocument] | None = None,
 ) -> CompanyRequestView:
     return CompanyRequestView(
         id=row.id,
@@ -215,6 +256,7 @@ def _company_view(
         created_at=row.created_at,
         answered_at=row.answered_at,
         answer=text,
+        documents=documents or [],
         open=row.answered_at is None and now < row.deadline,
     )
 
@@ -248,6 +290,7 @@ async def for_company(
             tender,
             vault.open_sealed(key, row.answer, _context(row.id)).decode() if row.answer else None,
             now,
+            await _documents(session, row, key) if row.answer else [],
         )
         for row in rows
     ]
@@ -263,12 +306,20 @@ async def answer(
     kek: vault.KeyEncryptionKey,
     by: Principal,
     now: datetime,
+    documents: Sequence[Upload] = (),
+    files: vault.BidFiles | None = None,
+    limit: int = 0,
+    max_documents: int = 0,
+    written: list[uuid.UUID] | None = None,
 ) -> CompanyRequestView:
-    """The company answers a request, once, before its deadline.
+    """The company answers a request, once, before its deadline, in words and with the
+    ``documents`` asked for (sealed like the bid's documents into ``files``; their ids are
+    appended to ``written`` so that a caller whose transaction fails removes them).
 
     Raises:
         RequestNotFound: no such request to this company on this tender.
         RequestClosed: answered already, the deadline has passed, or the evaluation is over.
+        InvalidDocument: an empty or too large document, or more than ``max_documents``.
     """
     row = (
         await session.scalars(
@@ -294,10 +345,41 @@ async def answer(
         )
     if tender.status != TenderStatus.IN_EVALUATION:
         raise RequestClosed("The evaluation is over.", reason="finished")
+    if not text.strip() and not documents:
+        raise InvalidDocument("Answer in words or with documents.", reason="empty-answer")
+    if len(documents) > max_documents:
+        raise InvalidDocument(
+            f"An answer carries at most {max_documents} documents.", reason="too-many"
+        )
+    for upload in documents:
+        drafting.check_upload(upload.data, limit)
     key = await _key(session, kek, tender)
     row.answer = vault.seal(key, text.encode(), _context(row.id))
     row.answered_at = now
     row.answered_by = by.user_id
+    await session.flush()
+    bid = await session.get(Bid, row.bid_id)
+    assert bid is not None
+    stored: list[BidDocument] = []
+    ids = sorted(uuid.uuid4() for _ in documents)  # listed in the order given
+    for upload, document_id in zip(documents, ids, strict=True):
+        assert files is not None
+        assert written is not None
+        document = await drafting.store_document(
+            session,
+            sealing=drafting.Sealing(kek=kek, files=files),
+            bid=bid,
+            key=key,
+            filename=upload.filename,
+            media_type=upload.media_type,
+            data=upload.data,
+            requirement=f"{drafting.ANSWER_PREFIX}{row.id}",
+            by=by,
+            now=now,
+            written=written,
+            document_id=document_id,
+        )
+        stored.append(document)
     await session.flush()
     await record(
         session,
@@ -307,6 +389,10 @@ async def answer(
         object_id=str(row.bid_id),
         actor_user_id=by.user_id,
         organisation_id=organisation_id,
-        after={"request": str(row.id), "tender": str(tender_id)},
+        after={
+            "request": str(row.id),
+            "tender": str(tender_id),
+            "documents": [str(d.id) for d in stored],
+        },
     )
-    return _company_view(row, tender, text, now)
+    return _company_view(row, tender, text, now, await _documents(session, row, key))

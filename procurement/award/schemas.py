@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "Admission",
     "Answer",
+    "AnswerDocument",
     "AssessmentView",
     "CompanyRequestView",
     "CriterionPoints",
@@ -199,6 +200,16 @@ class RequestIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     """Until when the bidder may answer (with its offset)."""
 
 
+class AnswerDocument(msgspec.Struct, frozen=True, kw_only=True):
+    """A document supplied with an answer (sealed like the bid's own documents)."""
+
+    id: uuid.UUID
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+
+
 class RequestView(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
     bid_id: uuid.UUID
@@ -209,6 +220,7 @@ class RequestView(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     answered_at: datetime | None
     answer: str | None
+    documents: list[AnswerDocument] = []
 
 
 class Answer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -228,5 +240,6 @@ class CompanyRequestView(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     answered_at: datetime | None
     answer: str | None
+    documents: list[AnswerDocument] = []
     open: bool
     """Not answered and the deadline has not passed."""

@@ -4,7 +4,15 @@ not found (404), whatever its id."""
 
 from __future__ import annotations
 
-__all__ = ["CompanyBids", "bid_sealing", "company_bid_view", "routes"]
+__all__ = [
+    "NO_STORE",
+    "CompanyBids",
+    "attachment",
+    "bid_sealing",
+    "company",
+    "company_bid_view",
+    "routes",
+]
 
 import uuid
 from typing import Annotated, Any
@@ -341,7 +349,7 @@ class CompanyBids(Controller):
         data = vault.open_sealed(
             key, files.read(tender_id, document_id), vault.document_context(document_id)
         )
-        return _attachment(data, meta.filename, meta.media_type)
+        return attachment(data, meta.filename, meta.media_type)
 
     @post(
         "/{tender_id:uuid}/submission",
@@ -475,7 +483,7 @@ class CompanyBids(Controller):
             raise ReceiptNotReady("The receipt is being sealed; try again in a few seconds.")
         key = await _key(session, state.settings, tender_id, state.clock.now())
         pdf = vault.open_sealed(key, stored.receipt_pdf, vault.receipt_context(stored.id))
-        return _attachment(pdf, f"{stored.receipt_number}.pdf", "application/pdf")
+        return attachment(pdf, f"{stored.receipt_number}.pdf", "application/pdf")
 
 
 def _remove(sealing: Sealing, tender_id: uuid.UUID, written: list[uuid.UUID]) -> None:
@@ -537,7 +545,7 @@ async def _receipt(
     )
 
 
-def _attachment(data: bytes, filename: str, media_type: str) -> Response[bytes]:
+def attachment(data: bytes, filename: str, media_type: str) -> Response[bytes]:
     from urllib.parse import quote
 
     ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")

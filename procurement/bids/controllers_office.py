@@ -27,7 +27,7 @@ from infra.identity.guards import member_of, principal_of
 from infra.identity.models import Role
 from procurement.award import conflicts
 from procurement.bids import opening, vault
-from procurement.bids.controllers import NO_STORE, _attachment
+from procurement.bids.controllers import NO_STORE, attachment
 from procurement.bids.models import Opening
 from procurement.bids.schemas import BidCount, OpenedBid, OpeningView
 from procurement.errors import OpeningRefused, TenderNotFound
@@ -134,7 +134,7 @@ class TenderBids(Controller):
             by=principal_of(request),
             now=state.clock.now(),
         )
-        return _attachment(data, meta.filename, meta.media_type)
+        return attachment(data, meta.filename, meta.media_type)
 
 
 class TenderOpening(Controller):
@@ -244,7 +244,7 @@ class TenderOpening(Controller):
             actor_user_id=principal.user_id,
             organisation_id=tender.authority_id,
         )
-        return _attachment(pdf, f"{tender.number}-Niederschrift.pdf", "application/pdf")
+        return attachment(pdf, f"{tender.number}-Niederschrift.pdf", "application/pdf")
 
 
 ROUTES = (TenderBids, TenderOpening)

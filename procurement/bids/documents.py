@@ -41,29 +41,33 @@ __all__ = [
 ]
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import msgspec
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-import prequalification
+from procurement.pdf_layout import (
+    FONT,
+    INDENT,
+    MARGIN,
+    WIDTH,
+    begin,
+    berlin,
+    issuer,
+    keep,
+    section,
+    statement,
+    utc,
+    when,
+)
 
-_FONTS = Path(prequalification.__file__).parent / "fonts"
-_FONT = "DejaVu"
-_SHOWN_IN = ZoneInfo("Europe/Berlin")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_GREY = (90, 90, 90)
 
 # Layout in millimetres on A4 portrait; the footer sits in the bottom margin.
-_MARGIN = 20.0
-_WIDTH = 210.0 - 2 * _MARGIN
-_BOTTOM = 22.0
-_INDENT = 9.0
-_GREY = (90, 90, 90)
 _NONE = "Keine / None"
 _GERMAN_DIGITS = str.maketrans(",.", ".,")
 
@@ -155,52 +159,59 @@ def render_receipt(receipt: ReceiptDocument) -> bytes:
         ValueError: A naive time, a hash that is not 64 lowercase hex digits, or a receipt
             after the deadline (it would state that a late bid came in time).
     """
-    received, deadline = _when(receipt.received_at), _when(receipt.submission_deadline)
+    received, deadline = when(receipt.received_at), when(receipt.submission_deadline)
     if receipt.received_at > receipt.submission_deadline:
         raise ValueError("a receipt cannot be issued after the submission deadline")
     kind_de, kind_en = _KINDS[receipt.kind]
     withdrawal = receipt.kind == "withdrawal"
     title = ("Eingangsbestätigung", "Receipt")
-    pdf = _begin(receipt, receipt.receipt_number, receipt.received_at, title)
-    _section(pdf, "Art / Kind", [f"{kind_de} / {kind_en}"])
-    _section(pdf, "Vergabeverfahren / Tender", [receipt.tender_number, receipt.tender_title])
-    _section(pdf, "Öffentlicher Auftraggeber / Contracting authority", [receipt.authority_name])
+    pdf = begin(
+        receipt.receipt_number,
+        receipt.received_at,
+        title,
+        instance_name=receipt.instance_name,
+        operator=receipt.operator,
+        state=receipt.state,
+    )
+    section(pdf, "Art / Kind", [f"{kind_de} / {kind_en}"])
+    section(pdf, "Vergabeverfahren / Tender", [receipt.tender_number, receipt.tender_title])
+    section(pdf, "Öffentlicher Auftraggeber / Contracting authority", [receipt.authority_name])
     acted = "zurückgezogen von / withdrawn by" if withdrawal else "eingereicht von / submitted by"
     company = [receipt.company_name, f"{acted}: {receipt.submitted_by}"]
-    _section(pdf, "Unternehmen / Company", company, first_bold=True)
-    _section(pdf, "Eingang / Received", [received])
-    _section(pdf, "Angebotsfrist / Submission deadline", [deadline])
+    section(pdf, "Unternehmen / Company", company, first_bold=True)
+    section(pdf, "Eingang / Received", [received])
+    section(pdf, "Angebotsfrist / Submission deadline", [deadline])
     lots = ", ".join(str(number) for number in sorted(receipt.lots)) or _NONE
-    _section(pdf, "Lose / Lots", [lots])
-    _section(pdf, "Prüfsumme des Angebots (SHA-256) / Checksum of the bid (SHA-256)", [])
-    _hash(pdf, receipt.bid_sha256, x=_MARGIN)
+    section(pdf, "Lose / Lots", [lots])
+    section(pdf, "Prüfsumme des Angebots (SHA-256) / Checksum of the bid (SHA-256)", [])
+    _hash(pdf, receipt.bid_sha256, x=MARGIN)
     _documents(pdf, receipt.documents)
     _receipt_statement(pdf, receipt)
-    _issuer(pdf, receipt.instance_name, receipt.operator)
+    issuer(pdf, receipt.instance_name, receipt.operator)
     return bytes(pdf.output())
 
 
 def _documents(pdf: FPDF, documents: tuple[ReceiptEntry, ...]) -> None:
-    _section(pdf, f"Dokumente / Documents ({len(documents)})", [] if documents else [_NONE])
+    section(pdf, f"Dokumente / Documents ({len(documents)})", [] if documents else [_NONE])
     for entry in sorted(documents, key=lambda entry: entry.position):
-        _keep(pdf, 16)
+        keep(pdf, 16)
         pdf.set_y(pdf.get_y() + 1.5)
         _numbered(pdf, entry.position, entry.filename, size=9.5)
-        pdf.set_x(_MARGIN + _INDENT)
-        pdf.set_font(_FONT, "", 9)
-        pdf.multi_cell(_WIDTH - _INDENT, 4.3, _size(entry.size), align=Align.L)
-        _hash(pdf, entry.sha256, x=_MARGIN + _INDENT, prefix="SHA-256: ")
+        pdf.set_x(MARGIN + INDENT)
+        pdf.set_font(FONT, "", 9)
+        pdf.multi_cell(WIDTH - INDENT, 4.3, _size(entry.size), align=Align.L)
+        _hash(pdf, entry.sha256, x=MARGIN + INDENT, prefix="SHA-256: ")
 
 
 def _receipt_statement(pdf: FPDF, receipt: ReceiptDocument) -> None:
-    local, utc = _berlin(receipt.received_at), _utc(receipt.received_at)
+    local, universal = berlin(receipt.received_at), utc(receipt.received_at)
     if receipt.kind == "withdrawal":
         de = (
             f"Das Angebot wurde am {local} vor Ablauf der Angebotsfrist zurückgezogen. "
             "Es wird nicht geöffnet und nicht gewertet."
         )
         en = (
-            f"The bid was withdrawn on {utc}, before the submission deadline. "
+            f"The bid was withdrawn on {universal}, before the submission deadline. "
             "It will not be opened or evaluated."
         )
     else:
@@ -213,7 +224,7 @@ def _receipt_statement(pdf: FPDF, receipt: ReceiptDocument) -> None:
             "Inhalt Kenntnis nehmen (§§ 54, 55 VgV)."
         )
         en = (
-            f"{what_en} was received on {utc}, before the submission deadline, and thus in "
+            f"{what_en} was received on {universal}, before the submission deadline, and thus in "
             "time. It is stored encrypted and sealed until the bids are opened; before the "
             "opening nobody, not even the contracting authority, can take note of its content "
             "(sections 54 and 55 VgV)."
@@ -221,7 +232,7 @@ def _receipt_statement(pdf: FPDF, receipt: ReceiptDocument) -> None:
         if receipt.kind == "resubmission":
             de += " Es ersetzt das zuvor eingereichte Angebot."
             en += " It replaces the bid submitted before."
-    _statement(pdf, de, en)
+    statement(pdf, de, en)
 
 
 # --- minutes ------------------------------------------------------------------------------------
@@ -234,21 +245,28 @@ def render_minutes(minutes: MinutesDocument) -> bytes:
         ValueError: A naive time, an opening started before the deadline or confirmed before
             it was started, or a price with more than two decimal places.
     """
-    deadline = _when(minutes.submission_deadline)
-    started, confirmed = _when(minutes.started_at), _when(minutes.confirmed_at)
+    deadline = when(minutes.submission_deadline)
+    started, confirmed = when(minutes.started_at), when(minutes.confirmed_at)
     if minutes.started_at < minutes.submission_deadline:
         raise ValueError("the bids cannot be opened before the submission deadline")
     if minutes.confirmed_at < minutes.started_at:
         raise ValueError("the opening cannot be confirmed before it was started")
     title = ("Niederschrift über die Öffnung der Angebote", "Record of the opening of bids")
-    pdf = _begin(minutes, minutes.minutes_number, minutes.confirmed_at, title)
-    _section(pdf, "Vergabeverfahren / Tender", [minutes.tender_number, minutes.tender_title])
-    _section(pdf, "Öffentlicher Auftraggeber / Contracting authority", [minutes.authority_name])
-    _section(pdf, "Angebotsfrist / Submission deadline", [deadline])
-    _section(pdf, "Öffnung eingeleitet von / Opening started by", [minutes.started_by, started])
-    _section(pdf, "Öffnung bestätigt von / Opening confirmed by", [minutes.confirmed_by, confirmed])
-    _section(pdf, "Zeitpunkt der Öffnung / Time of opening", [confirmed])
-    _statement(
+    pdf = begin(
+        minutes.minutes_number,
+        minutes.confirmed_at,
+        title,
+        instance_name=minutes.instance_name,
+        operator=minutes.operator,
+        state=minutes.state,
+    )
+    section(pdf, "Vergabeverfahren / Tender", [minutes.tender_number, minutes.tender_title])
+    section(pdf, "Öffentlicher Auftraggeber / Contracting authority", [minutes.authority_name])
+    section(pdf, "Angebotsfrist / Submission deadline", [deadline])
+    section(pdf, "Öffnung eingeleitet von / Opening started by", [minutes.started_by, started])
+    section(pdf, "Öffnung bestätigt von / Opening confirmed by", [minutes.confirmed_by, confirmed])
+    section(pdf, "Zeitpunkt der Öffnung / Time of opening", [confirmed])
+    statement(
         pdf,
         "Die Angebote wurden nach Ablauf der Angebotsfrist gemeinsam von zwei Vertretern des "
         "öffentlichen Auftraggebers ohne Anwesenheit von Bietern geöffnet (§ 55 Abs. 2 VgV).",
@@ -256,10 +274,10 @@ def render_minutes(minutes: MinutesDocument) -> bytes:
         "the contracting authority, without bidders present (section 55(2) VgV).",
     )
     bids = sorted(minutes.bids, key=lambda bid: bid.position)
-    _section(pdf, f"Geöffnete Angebote / Opened bids ({len(bids)})", [] if bids else [_NONE])
+    section(pdf, f"Geöffnete Angebote / Opened bids ({len(bids)})", [] if bids else [_NONE])
     for bid in bids:
         _bid(pdf, bid)
-    _section(
+    section(
         pdf,
         "Zurückgezogene Angebote / Withdrawn bids",
         [
@@ -267,19 +285,19 @@ def render_minutes(minutes: MinutesDocument) -> bytes:
             "withdrawn before the submission deadline, not opened)"
         ],
     )
-    _section(pdf, "Besonderheiten / Anomalies", list(minutes.anomalies) or [_NONE])
-    _issuer(pdf, minutes.instance_name, minutes.operator)
+    section(pdf, "Besonderheiten / Anomalies", list(minutes.anomalies) or [_NONE])
+    issuer(pdf, minutes.instance_name, minutes.operator)
     return bytes(pdf.output())
 
 
 def _bid(pdf: FPDF, bid: MinutesBid) -> None:
-    _keep(pdf, 30)
+    keep(pdf, 30)
     pdf.set_draw_color(*_GREY)
-    pdf.line(_MARGIN, pdf.get_y() + 1.5, _MARGIN + _WIDTH, pdf.get_y() + 1.5)
+    pdf.line(MARGIN, pdf.get_y() + 1.5, MARGIN + WIDTH, pdf.get_y() + 1.5)
     pdf.set_y(pdf.get_y() + 3)
     _numbered(pdf, bid.position, bid.company_name, size=10)
     lines = [
-        f"Eingang / Received: {_when(bid.received_at)}",
+        f"Eingang / Received: {when(bid.received_at)}",
         f"Eingangsbestätigung / Receipt: {bid.receipt_number}",
     ]
     lines += [
@@ -289,98 +307,29 @@ def _bid(pdf: FPDF, bid: MinutesBid) -> None:
     lines.append(f"Dokumente / Documents: {bid.documents}")
     if bid.signatures is not None:
         lines.append(f"Signaturen / Signatures: {bid.signatures}")
-    pdf.set_font(_FONT, "", 9)
+    pdf.set_font(FONT, "", 9)
     for line in lines:
-        pdf.set_x(_MARGIN + _INDENT)
-        pdf.multi_cell(_WIDTH - _INDENT, 4.3, line, align=Align.L)
+        pdf.set_x(MARGIN + INDENT)
+        pdf.multi_cell(WIDTH - INDENT, 4.3, line, align=Align.L)
 
 
 # --- shared layout ------------------------------------------------------------------------------
 
 
-class _Pdf(FPDF):
-    """A4 portrait with the document's number and the page count in every page's footer."""
-
-    def __init__(self, number: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.number = number
-
-    def footer(self) -> None:
-        self.set_y(-14)
-        self.set_font(_FONT, "", 8)
-        self.set_text_color(*_GREY)
-        self.cell(_WIDTH / 2, 4, self.number, align=Align.L)
-        page = self.page_no()
-        # {nb} is the total, filled in by fpdf2 when the document is written.
-        self.cell(_WIDTH / 2, 4, f"Seite {page} von {{nb}} / Page {page} of {{nb}}", align=Align.R)
-        self.set_text_color(0, 0, 0)
-
-
-def _begin(
-    facts: ReceiptDocument | MinutesDocument, number: str, moment: datetime, title: tuple[str, str]
-) -> _Pdf:
-    """A new document with its metadata, the platform's header, its title and its number."""
-    pdf = _Pdf(number)
-    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
-    pdf.set_auto_page_break(auto=True, margin=_BOTTOM)
-    pdf.add_font(_FONT, "", str(_FONTS / "DejaVuSans.ttf"))
-    pdf.add_font(_FONT, "B", str(_FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.set_title(f"{title[0]} {number}")
-    pdf.set_subject(f"{title[0]} / {title[1]} {number}")
-    pdf.set_author(facts.operator["de"])
-    pdf.set_creator(facts.instance_name["de"])
-    pdf.set_lang("de-DE")
-    pdf.set_creation_date(moment.astimezone(UTC))
-    pdf.add_page()
-    pdf.set_text_color(*_GREY)
-    pdf.set_font(_FONT, "", 9)
-    for line in (facts.state, f"{facts.instance_name['de']} · {facts.instance_name['en']}"):
-        pdf.multi_cell(_WIDTH, 4.5, line, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_draw_color(*_GREY)
-    pdf.line(_MARGIN, pdf.get_y() + 2, _MARGIN + _WIDTH, pdf.get_y() + 2)
-    pdf.set_text_color(0, 0, 0)
-    pdf.set_y(pdf.get_y() + 6)
-    pdf.set_font(_FONT, "B", 18)
-    pdf.multi_cell(_WIDTH, 8.5, title[0], align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(_FONT, "", 13)
-    pdf.multi_cell(_WIDTH, 6.5, title[1], align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    _section(pdf, "Nummer / Number", [number], first_bold=True)
-    return pdf
-
-
-def _keep(pdf: FPDF, height: float) -> None:
-    """Start a new page unless ``height`` millimetres are left on this one."""
-    if pdf.get_y() + height > pdf.page_break_trigger:
-        pdf.add_page()
-
-
-def _section(pdf: FPDF, title: str, lines: list[str], *, first_bold: bool = False) -> None:
-    """A grey heading and its lines below what is there, wrapped to the text width."""
-    _keep(pdf, 14)
-    pdf.set_xy(_MARGIN, pdf.get_y() + 3.5)
-    pdf.set_font(_FONT, "B", 9)
-    pdf.set_text_color(*_GREY)
-    pdf.multi_cell(_WIDTH, 5, title, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_text_color(0, 0, 0)
-    for index, line in enumerate(lines):
-        pdf.set_font(_FONT, "B" if first_bold and index == 0 else "", 10)
-        pdf.multi_cell(_WIDTH, 4.7, line, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-
 def _numbered(pdf: FPDF, number: int, text: str, *, size: float) -> None:
     """``number.`` in bold at the margin, ``text`` in bold beside it with a hanging indent."""
-    pdf.set_font(_FONT, "B", size)
-    pdf.set_x(_MARGIN)
-    pdf.cell(_INDENT, size * 0.47, f"{number}.")
-    pdf.multi_cell(_WIDTH - _INDENT, size * 0.47, text, align=Align.L)
+    pdf.set_font(FONT, "B", size)
+    pdf.set_x(MARGIN)
+    pdf.cell(INDENT, size * 0.47, f"{number}.")
+    pdf.multi_cell(WIDTH - INDENT, size * 0.47, text, align=Align.L)
 
 
 def _hash(pdf: FPDF, digest: str, *, x: float, prefix: str = "") -> None:
     """A SHA-256 in full on one line, or in two halves of 32 digits where one does not fit."""
     if not _SHA256.match(digest):
         raise ValueError(f"not a SHA-256 in lowercase hex: {digest!r}")
-    pdf.set_font(_FONT, "", 9)
-    width = _MARGIN + _WIDTH - x
+    pdf.set_font(FONT, "", 9)
+    width = MARGIN + WIDTH - x
     lines = [prefix + digest]
     if pdf.get_string_width(lines[0]) > width - 1:
         lines = [prefix + digest[:32], " " * len(prefix) + digest[32:]]
@@ -389,51 +338,7 @@ def _hash(pdf: FPDF, digest: str, *, x: float, prefix: str = "") -> None:
         pdf.multi_cell(width, 4.3, line, align=Align.L, new_x=XPos.LEFT, new_y=YPos.NEXT)
 
 
-def _statement(pdf: FPDF, de: str, en: str) -> None:
-    _keep(pdf, 20)
-    pdf.set_xy(_MARGIN, pdf.get_y() + 5)
-    pdf.set_font(_FONT, "", 9)
-    pdf.multi_cell(_WIDTH, 4.2, de, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_y(pdf.get_y() + 1.5)
-    pdf.set_text_color(*_GREY)
-    pdf.multi_cell(_WIDTH, 4.2, en, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_text_color(0, 0, 0)
-
-
-def _issuer(pdf: FPDF, instance_name: dict[str, str], operator: dict[str, str]) -> None:
-    """Who runs the platform, and the note on the seal the platform puts on the document."""
-    _section(pdf, "Betreiber der Plattform / Platform operator", [operator["de"], operator["en"]])
-    _statement(
-        pdf,
-        f"Dieses Dokument wurde von der {instance_name['de']} erstellt und mit ihrem "
-        "elektronischen Siegel versehen; jede spätere Änderung macht das Siegel ungültig.",
-        f"This document was made by the {instance_name['en']} and carries its electronic "
-        "seal; any later change invalidates the seal.",
-    )
-
-
 # --- values -------------------------------------------------------------------------------------
-
-
-def _when(moment: datetime) -> str:
-    """``2026-03-27 09:00:05 UTC (27.03.2026, 10:00:05 MEZ)``."""
-    return f"{_utc(moment)} ({_berlin(moment)})"
-
-
-def _utc(moment: datetime) -> str:
-    return f"{_aware(moment).astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
-
-
-def _berlin(moment: datetime) -> str:
-    local = _aware(moment).astimezone(_SHOWN_IN)
-    zone = "MESZ" if local.dst() not in (None, timedelta(0)) else "MEZ"
-    return f"{local:%d.%m.%Y, %H:%M:%S} {zone}"
-
-
-def _aware(moment: datetime) -> datetime:
-    if moment.utcoffset() is None:
-        raise ValueError(f"a naive time cannot be shown: {moment.isoformat()}")
-    return moment.replace(microsecond=0)
 
 
 def _german(english: str) -> str:

@@ -10,6 +10,7 @@ again.
 from __future__ import annotations
 
 __all__ = [
+    "ANSWER_PREFIX",
     "Sealing",
     "add_document",
     "bid_for_update",
@@ -273,13 +274,21 @@ async def save_draft(
 async def documents_of(
     session: AsyncSession, bid: Bid, key: bytes
 ) -> list[tuple[BidDocument, DocumentMeta]]:
-    """The documents of the working copy, oldest first, with their metadata."""
+    """The documents of the working copy, oldest first, with their metadata (not the
+    documents supplied later with an answer to a request, :data:`ANSWER_PREFIX`)."""
     rows = await session.scalars(
         select(BidDocument)
         .where(BidDocument.bid_id == bid.id, BidDocument.removed_at.is_(None))
         .order_by(BidDocument.uploaded_at, BidDocument.id)
     )
-    return [(row, meta_of(row, key)) for row in rows]
+    pairs = [(row, meta_of(row, key)) for row in rows]
+    return [(row, meta) for row, meta in pairs if not meta.requirement.startswith(ANSWER_PREFIX)]
+
+
+ANSWER_PREFIX = "request:"
+"""The requirement of a document a company supplies with its answer to a request of the
+authority after the opening (§ 56 Abs. 2 VgV): ``request:<request id>``. Such documents belong
+to the bid (sealed with its key, read like its other documents) but not to its submission."""
 
 
 def meta_of(document: BidDocument, key: bytes) -> DocumentMeta:

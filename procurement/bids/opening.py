@@ -323,7 +323,8 @@ async def opened_document(
     by: Principal,
     now: datetime,
 ) -> tuple[DocumentMeta, bytes]:
-    """A document of a bid in force, opened; the read is recorded."""
+    """A document of a bid in force, opened, or one supplied with an answer to a request of
+    the authority; the read is recorded."""
     require_opened(tender)
     bid = await session.get(Bid, bid_id)
     if bid is None or bid.tender_id != tender.id or bid.status != BidStatus.SUBMITTED:
@@ -338,11 +339,13 @@ async def opened_document(
     key = await vault.data_key(session, kek, tender.id, now=now, create=False)
     assert key is not None
     assert submission is not None
-    if document_id not in {d.id for d in vault.manifest_of(submission, key).documents}:
-        raise DocumentNotFound("The bid has no such document.")
     row = await session.get(BidDocument, document_id)
-    assert row is not None
+    if row is None or row.bid_id != bid.id:
+        raise DocumentNotFound("The bid has no such document.")
     meta = drafting.meta_of(row, key)
+    in_submission = document_id in {d.id for d in vault.manifest_of(submission, key).documents}
+    if not in_submission and not meta.requirement.startswith(drafting.ANSWER_PREFIX):
+        raise DocumentNotFound("The bid has no such document.")
     data = vault.open_sealed(
         key, files.read(tender.id, document_id), vault.document_context(document_id)
     )

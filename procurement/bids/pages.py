@@ -22,6 +22,7 @@ from __future__ import annotations
 
 __all__ = ["ROUTES", "render_editor", "routes"]
 
+import contextlib
 import uuid
 from typing import Annotated, Any
 
@@ -41,7 +42,9 @@ from infra.settings import Settings
 from infra.web.forms import FORM, Errors
 from infra.web.i18n import N_, negotiate_language
 from infra.web.rendering import page
-from procurement.bids import drafting, submission
+from procurement.award import award_views
+from procurement.award import requests as award_requests
+from procurement.bids import drafting, submission, vault
 from procurement.bids.controllers import bid_sealing, company_bid_view
 from procurement.bids.models import Bid, Submission
 from procurement.bids.pages_common import (
@@ -68,7 +71,8 @@ from procurement.bids.pages_common import (
     values_of_content,
 )
 from procurement.bids.schemas import BidContent, DocumentMeta, DraftUpdate
-from procurement.tenders.models import Tender
+from procurement.errors import TenderNotFound
+from procurement.tenders.models import Tender, TenderStatus
 from procurement.tenders.pages_common import Failure, forbidden, version_of
 from procurement.tenders.repository import TenderRepository
 from signatures.controllers import upload_body_limit
@@ -80,11 +84,22 @@ NOTICES: dict[str, str] = {
     "saved": N_("The draft of your bid has been saved. It has not been submitted yet."),
     "uploaded": N_("The document has been added to your bid. It is stored encrypted."),
     "removed": N_("The document has been removed from your bid."),
+    "answered": N_("Your answer has been sent to the contracting authority."),
 }
 _SAVED_NOT_SUBMITTED = N_("Your entries have been saved as a draft, but the bid was not submitted.")
 _CHOOSE_FILE = N_("Choose the file to upload.")
 _CHOOSE_PURPOSE = N_("Choose what the document is for.")
 STALE = "offer-heading"
+_DECIDED = (TenderStatus.AWARD_PROPOSED, TenderStatus.AWARDED, TenderStatus.COMPLETED)
+_BEFORE_OPENING = (TenderStatus.DRAFT, TenderStatus.PUBLISHED, TenderStatus.CLOSED)
+ANSWER_DOCUMENTS = 5
+"""At most this many documents go with an answer to a request of the authority."""
+
+
+def kek_of(app: Any) -> vault.KeyEncryptionKey:
+    return vault.kek_from_settings(app.settings)
+
+
 """Where an error of the whole offer form links to."""
 
 
@@ -148,8 +163,10 @@ async def render_editor(
     values: OfferValues | None = None,
     upload_purpose: str = "",
     saved_only: bool = False,
+    answering: uuid.UUID | None = None,
 ) -> Template:
-    """The company's bid on ``tender`` with the refusal of one of its forms if any."""
+    """The company's bid on ``tender`` with the refusal of one of its forms if any
+    (``answering``: the request whose answer form was refused)."""
     app = state(request)
     now = app.clock.now()
     language = negotiate_language(request)
@@ -187,6 +204,19 @@ async def render_editor(
         message = next(iter(failure.errors.values()))
         failure = Failure("", {FORM: message}, failure.status, "bid-state")
     titles = {lot.number: lot.title for lot in lots}
+    asked = (
+        await award_requests.for_company(
+            session, organisation_id=acting.company, tender_id=tender.id, kek=kek_of(app), now=now
+        )
+        if bid is not None and tender.status not in _BEFORE_OPENING
+        else []
+    )
+    result = None
+    if tender.status in _DECIDED:
+        with contextlib.suppress(TenderNotFound):
+            result = await award_views.company_result(
+                session, organisation_id=acting.company, tender_id=tender.id
+            )
     receipts = view.receipts if view else []
     in_force = next((r for r in reversed(receipts) if r.in_force and r.kind != "withdrawal"), None)
     base = f"{BASE}/{tender.id}"
@@ -223,6 +253,11 @@ async def render_editor(
         error_prefix=failure.prefix if failure else "",
         error_anchor=failure.first_field if failure else "",
         notice=NOTICES.get(request.query_params.get("notice") or ""),
+        result=result,
+        letter_href=lambda letter: f"{api}/result/letters/{letter.id}",
+        asked=asked,
+        answering=answering,
+        answer_limit=ANSWER_DOCUMENTS,
         **context,
     )
 
@@ -442,12 +477,17 @@ ROUTES: list[ControllerRouterHandler] = [mine_page, bid_page, save, upload, remo
 
 def routes(settings: Settings) -> list[ControllerRouterHandler]:
     """The bid pages, with the request body limit of a document for the uploads."""
-    from procurement.bids import pages_office, pages_receipts
+    from procurement.bids import pages_office, pages_receipts, pages_requests
 
     return [
         Router(
             path="/",
             route_handlers=[*ROUTES, *pages_receipts.ROUTES, *pages_office.ROUTES],
             request_max_body_size=upload_body_limit(settings),
-        )
+        ),
+        Router(
+            path="/",
+            route_handlers=pages_requests.ROUTES,
+            request_max_body_size=ANSWER_DOCUMENTS * upload_body_limit(settings),
+        ),
     ]

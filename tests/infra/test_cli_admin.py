@@ -1,5 +1,6 @@
-"""``vergabe demo`` and ``vergabe admin …`` as an operator runs them, with the ``VERGABE_*``
-variables of a deployment, in this process (:func:`tests.support.run_cli`)."""
+"""``vergabe admin …`` as an operator runs it, with the ``VERGABE_*`` variables of a
+deployment, in this process (:func:`tests.support.run_cli`). ``vergabe demo``: tests/infra/
+test_demo.py."""
 
 from __future__ import annotations
 
@@ -29,32 +30,6 @@ def _rows(env: dict[str, str], sql: str) -> list[tuple[object, ...]]:
     path = env["VERGABE_DATABASE_URL"].split(":///", 1)[1]
     with sqlite3.connect(path) as connection:
         return connection.execute(sql).fetchall()
-
-
-class TestDemo:
-    def test_demo_seeds_once_and_a_second_run_adds_nothing(self, env: dict[str, str]) -> None:
-        first = _run(env, "demo")
-        assert first.exit_code == 0, first.stderr
-        assert "created owner owner@weserbau.demo" in first.stdout
-        second = _run(env, "demo")
-        assert second.exit_code == 0
-        assert "created" not in second.stdout
-        assert _rows(env, "SELECT count(*) FROM users") == [(7,)]
-        kinds = dict(_rows(env, "SELECT legal_name, kind FROM organisations"))
-        assert kinds["Immobilien Bremen AöR (Demo)"] == "authority"
-
-    def test_demo_is_refused_in_production(self, env: dict[str, str]) -> None:
-        production = {
-            **env,
-            "VERGABE_ENV": "production",
-            "VERGABE_SMTP_URL": "smtp://127.0.0.1:25",
-            "VERGABE_SEAL_PKCS12": "/etc/vergabe/seal.p12",
-            "VERGABE_TSA_URL": "https://tsa.example/rfc3161",
-            "VERGABE_BID_KEK_FILE": "/run/secrets/bid-kek",
-        }
-        done = _run(production, "demo")
-        assert done.exit_code == 2
-        assert done.stderr.strip().startswith("vergabe: VERGABE_ENV")
 
 
 class TestAdminCommands:

@@ -121,6 +121,38 @@ class TestSmtpDelivery:
         assert await duplicate.run(str(job.id)) == "skipped"
         assert len(inbox.messages) == 1
 
+    async def test_a_sealed_letter_travels_as_a_pdf_attachment(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
+        clock: ManualClock,
+        mailer: JobProcess,
+        smtp: tuple[Inbox, int],
+    ) -> None:
+        inbox, _ = smtp
+        pdf = b"%PDF-1.7\n% sealed letter\n%%EOF\n"
+        async with sessions() as session, session.begin():
+            mail_id = await queue_mail(
+                session,
+                to="dora@deichbau.example",
+                subject="Information nach § 134 GWB",
+                body="Das Schreiben ist beigefügt.",
+                now=clock.now(),
+                attachment=("HB-V-2026-000001-I-01.pdf", pdf),
+            )
+        assert await mailer.scheduler(engine).tick() == 1
+
+        async def delivered() -> bool:
+            return (await _mail(sessions, mail_id)).sent_at is not None
+
+        await eventually(delivered, "the mail was sent")
+        (message,) = inbox.messages
+        assert message.get_body(("plain",)).get_content().strip() == "Das Schreiben ist beigefügt."
+        (attached,) = list(message.iter_attachments())
+        assert attached.get_content_type() == "application/pdf"
+        assert attached.get_filename() == "HB-V-2026-000001-I-01.pdf"
+        assert attached.get_content() == pdf
+
     async def test_mail_of_a_rolled_back_change_is_never_sent(
         self,
         sessions: async_sessionmaker[AsyncSession],
