@@ -124,6 +124,7 @@ async def _end_standstill(context: JobContext, payload: EndStandstill) -> None:
         uuid.UUID(payload.tender_id),
         now=context.clock.now(),
         public_url=context.settings.public_url,
+        requeue=True,
     )
     log.info("standstill end", extra={"tender_id": payload.tender_id, "outcome": outcome})
 

@@ -4,12 +4,13 @@ The job ``procurement.end_standstill`` runs at the first moment of the day of co
 letters named. Unless an application for review is pending, it makes the contract possible
 (``standstill_ended_at``) and tells the authority's officers by mail; a second delivery, or a
 re-run after its worker was killed, finds the standstill ended and does nothing
-(``skipped``). The sweep of the tenders (every five minutes) ends every standstill whose job was
-lost. While a review application is pending (§ 169 Abs. 1 GWB: once the review chamber has
-informed the authority, the contract may not be concluded before its decision and the period
-for an appeal), the end is held; dismissing or withdrawing the last pending one ends the
-standstill at once if its period is over. An upheld application voids the decision: the
-evaluation resumes, the ranking is to be computed again, and a new decision means new letters.
+(``skipped``); a run before the moment queues itself again for it (``early``). The sweep of
+the tenders (every five minutes) ends every standstill whose job was lost. While a review
+application is pending (§ 169 Abs. 1 GWB: once the review chamber has informed the authority,
+the contract may not be concluded before its decision and the period for an appeal), the end
+is held; dismissing or withdrawing the last pending one ends the standstill at once if its
+period is over. An upheld application voids the decision: the evaluation resumes, the ranking
+is to be computed again, and a new decision means new letters.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from infra.jobs import outbox
 from infra.mail.outbox import queue_mail
 from procurement.award import evaluation
 from procurement.award.award_schemas import ReviewIn, ReviewResolution
+from procurement.award.letters import END_STANDSTILL, EndStandstill, end_key
 from procurement.award.models import AwardLot, AwardProposal, ReviewApplication
 from procurement.errors import AwardRefused, InvalidAward
 from procurement.tenders.models import Tender, TenderStatus
@@ -69,10 +71,16 @@ async def _tell_officers(session: AsyncSession, tender: Tender, now: datetime, u
 
 
 async def end_standstill(
-    session: AsyncSession, tender_id: uuid.UUID, *, now: datetime, public_url: str
+    session: AsyncSession,
+    tender_id: uuid.UUID,
+    *,
+    now: datetime,
+    public_url: str,
+    requeue: bool = False,
 ) -> str:
     """Make the contract possible once the standstill is over; ``ended``, ``skipped`` (ended
-    already), ``early``, ``held`` (a review is pending) or ``missing``."""
+    already), ``early`` (with ``requeue``, the job runs again at the day of contract), ``held``
+    (a review is pending) or ``missing``."""
     proposal = await session.get(AwardProposal, tender_id, with_for_update=True)
     tender = await session.get(Tender, tender_id)
     if proposal is None or proposal.dispatched_at is None or tender is None:
@@ -83,6 +91,17 @@ async def end_standstill(
         return "missing"
     assert proposal.contract_from_moment is not None
     if now < proposal.contract_from_moment:
+        if not requeue:
+            return "early"
+        # The job ran before its time (a clock ahead, a job moved by hand): due again then.
+        await outbox.enqueue(
+            session,
+            END_STANDSTILL,
+            EndStandstill(tender_id=str(tender.id)),
+            run_at=proposal.contract_from_moment,
+            now=now,
+            dedupe_key=end_key(tender.id, proposal.dispatched_at) + ":again",
+        )
         return "early"
     if await open_reviews(session, tender_id):
         return "held"
@@ -234,9 +253,7 @@ async def _resume_evaluation(
     proposal = await session.get(AwardProposal, tender.id, with_for_update=True)
     if proposal is not None:
         if proposal.dispatched_at is not None:
-            await outbox.cancel(
-                session, f"standstill-end:{tender.id}:{proposal.dispatched_at.isoformat()}", now
-            )
+            await outbox.cancel(session, end_key(tender.id, proposal.dispatched_at), now)
         await session.execute(delete(AwardLot).where(AwardLot.tender_id == tender.id))
         await session.delete(proposal)
     tender.status = TenderStatus.IN_EVALUATION

@@ -17,14 +17,15 @@ re-run sends each letter once.
 
 from __future__ import annotations
 
-__all__ = ["END_STANDSTILL", "EndStandstill", "dispatch_letters", "letter_facts"]
+__all__ = ["END_STANDSTILL", "EndStandstill", "dispatch_letters", "end_key", "letter_facts"]
 
 import asyncio
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.audit.service import record
@@ -61,6 +62,11 @@ END_STANDSTILL = "procurement.end_standstill"
 
 class EndStandstill(msgspec.Struct, frozen=True, kw_only=True):
     tender_id: str
+
+
+def end_key(tender_id: uuid.UUID, dispatched_at: datetime) -> str:
+    """The dedupe key of the end-of-standstill job of one dispatch (moved or cancelled by it)."""
+    return f"standstill-end:{tender_id}:{dispatched_at.isoformat()}"
 
 
 def _points(value: Decimal) -> str:
@@ -139,6 +145,12 @@ async def letter_facts(
     }
     instance = settings.profile.instance
     authority = await TenderRepository(session).authority_name(tender.authority_id)
+    # Numbered on from the letters of an earlier decision (voided by an upheld review).
+    sent = await session.scalar(
+        select(func.count())
+        .select_from(InformationLetterRow)
+        .where(InformationLetterRow.tender_id == tender.id)
+    )
     letters: list[tuple[Bid, InformationLetter]] = []
     for bid, submission in await in_force(session, tender.id):
         offered = sorted({o.lot for o in vault.manifest_of(submission, key).content.lots})
@@ -163,7 +175,7 @@ async def letter_facts(
             (
                 bid,
                 InformationLetter(
-                    letter_number=f"{tender.number}-I-{len(letters) + 1:02d}",
+                    letter_number=f"{tender.number}-I-{(sent or 0) + len(letters) + 1:02d}",
                     tender_number=tender.number,
                     tender_title=tender.title,
                     authority_name=authority,
@@ -272,7 +284,7 @@ async def dispatch_letters(
         EndStandstill(tender_id=str(tender.id)),
         run_at=run_at,
         now=now,
-        dedupe_key=f"standstill-end:{tender.id}:{period.dispatched_at.isoformat()}",
+        dedupe_key=end_key(tender.id, period.dispatched_at),
     )
     await record(
         session,

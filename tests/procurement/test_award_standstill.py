@@ -6,6 +6,7 @@ cancels the pending job. The due jobs run in this process, one after the other.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from infra.jobs import outbox
 from infra.jobs.models import JobState
 from infra.settings import Settings
+from procurement.award import conclusion
 from procurement.award.letters import END_STANDSTILL
 from procurement.tenders.closing import SWEEP_TENDERS, SweepTenders
 from tests.procurement.award_jobs_support import (
@@ -38,6 +40,33 @@ from tests.procurement.award_support import (
 from tests.procurement.bid_checks import problem
 from tests.procurement.test_tenders import _json
 from tests.worlds import World
+
+
+class TestEarly:
+    async def test_a_run_before_the_day_of_contract_queues_the_end_again_for_it(
+        self, world: World, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        tender = await dispatched(world, settings)
+        proposal = await proposal_of(sessions, tender)
+        moment = moment_of(proposal)
+        # When the end job runs an hour early (its worker's clock ahead, say)
+        async with sessions() as session, session.begin():
+            early = await conclusion.end_standstill(
+                session,
+                uuid.UUID(tender["id"]),
+                now=moment - timedelta(hours=1),
+                public_url=settings.public_url,
+                requeue=True,
+            )
+        assert early == "early"
+        # Then nothing ended and the end is queued again for the day of contract
+        assert (await proposal_of(sessions, tender)).standstill_ended_at is None
+        again = await job_by_key(sessions, end_key(tender, proposal) + ":again")
+        assert (again.state, again.run_at) == (JobState.PENDING, moment)
+        # And at the moment the queued job ends the standstill once
+        world.clock.set(moment)
+        assert (await run_due(world, settings)).get(END_STANDSTILL) == ["done", "done"]
+        await ended_once(sessions, tender)
 
 
 class TestSweep:
