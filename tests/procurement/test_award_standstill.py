@@ -17,9 +17,11 @@ from infra.jobs.models import JobState
 from infra.settings import Settings
 from procurement.award import conclusion
 from procurement.award.letters import END_STANDSTILL
+from procurement.award.proposals import DISPATCH_LETTERS
 from procurement.tenders.closing import SWEEP_TENDERS, SweepTenders
 from tests.procurement.award_jobs_support import (
     ENDED,
+    INFORMATION,
     at,
     dispatched,
     end,
@@ -34,8 +36,11 @@ from tests.procurement.award_jobs_support import (
     sweep,
 )
 from tests.procurement.award_support import (
+    approve,
     award_of,
     award_url,
+    propose,
+    query_register,
 )
 from tests.procurement.bid_checks import problem
 from tests.procurement.test_tenders import _json
@@ -262,3 +267,19 @@ class TestReview:
         assert await events(sessions, "tender.standstill_end") == []
         assert await mails(sessions, ENDED) == []
         assert len(await events(sessions, "tender.evaluation_resume")) == 1
+
+        # When the authority ranks again and a new decision is approved
+        await at(world, world.clock.now())
+        evaluation = award_url(world, tender).removesuffix("/award") + "/evaluation"
+        await _json(await world.clients["officer"].post(f"{evaluation}/ranking"))
+        await propose(world, tender)
+        await query_register(world, tender)
+        await approve(world, tender)
+        assert (await run_due(world, settings)).get(DISPATCH_LETTERS) == ["done"]
+        # Then new letters go out, numbered on from the first decision's
+        letters = (await award_of(world, tender))["letters"]
+        assert [letter["number"] for letter in letters] == [
+            f"{tender['number']}-I-01",
+            f"{tender['number']}-I-02",
+        ]
+        assert len(await mails(sessions, INFORMATION)) == 4
