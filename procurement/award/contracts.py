@@ -13,7 +13,6 @@ from __future__ import annotations
 __all__ = ["complete", "conclude", "publication"]
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,12 +23,11 @@ from infra.mail.outbox import queue_mail
 from procurement.award import conclusion, evaluation
 from procurement.award.award_schemas import ContractIn, NoticeLot, PublicationView
 from procurement.award.models import Assessment, AwardLot, AwardProposal, BidOutcome, Contract
+from procurement.bids.drafting import price_problem
 from procurement.bids.models import Bid, BidStatus
 from procurement.errors import AwardRefused, InvalidAward
 from procurement.tenders.models import Lot, Tender, TenderStatus
 from procurement.tenders.repository import TenderRepository
-
-_MAX_VALUE = Decimal("1e12")
 
 
 async def conclude(
@@ -87,9 +85,7 @@ async def conclude(
             errors=[{"field": "concluded_on", "message": f"{proposal.contract_from}..{today}"}],
         )
     value = data.value
-    if value is not None and (
-        not value.is_finite() or value <= 0 or value >= _MAX_VALUE or value.as_tuple().exponent < -2  # type: ignore[operator]
-    ):
+    if value is not None and price_problem(value):
         raise InvalidAward(
             "Give the contract's net value in EUR, more than zero, with at most two decimals.",
             errors=[{"field": "value", "message": "a positive amount, two decimals at most"}],

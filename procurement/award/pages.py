@@ -31,6 +31,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 from litestar import Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
@@ -410,7 +411,9 @@ async def ask(
     if errors or deadline is None:
         failure = Failure(prefix, errors, 422, "kind")
         return await render_overview(request, session, caller, failure=failure, values=values)
-    data = RequestIn(kind=values["kind"], text=values["text"], deadline=deadline)  # type: ignore[arg-type]
+    data = msgspec.convert(
+        {"kind": values["kind"], "text": values["text"], "deadline": deadline}, RequestIn
+    )
     try:
         async with savepoint(session):
             await requests.create(

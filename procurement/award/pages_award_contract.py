@@ -20,6 +20,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from litestar import Response, post
 from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
@@ -43,6 +44,7 @@ from procurement.award.pages_award_common import (
     render_award,
 )
 from procurement.award.pages_common import AUDITED_FORM, evaluation_tender
+from procurement.bids.drafting import price_problem
 from procurement.periods import Calendar
 from procurement.tenders.pages_common import Failure
 from procurement.tenders.pages_form import parse_amount
@@ -126,7 +128,7 @@ async def resolve_review(
         failure = Failure(prefix, errors, 422, "outcome")
         return await render_award(request, session, caller, failure=failure, values=values)
     app = state(request)
-    data = ReviewResolution(outcome=values["outcome"], note=values["note"])  # type: ignore[arg-type]
+    data = msgspec.convert(values, ReviewResolution)
     try:
         async with savepoint(session):
             await conclusion.resolve_review(
@@ -152,7 +154,7 @@ def _value(text: str) -> Decimal | str | None:
         value = parse_amount(text)
     except ValueError:
         return _VALUE
-    if value <= 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
+    if price_problem(value):
         return _VALUE
     return value
 

@@ -18,6 +18,7 @@ __all__ = [
     "documents_of",
     "open_tender",
     "own_bid",
+    "price_problem",
     "refuse_late",
     "remove_document",
     "save_draft",
@@ -170,7 +171,9 @@ def content_of(bid: Bid, key: bytes) -> BidContent:
     return msgspec.json.decode(plain, type=BidContent)
 
 
-def _price_problem(price: Decimal) -> str | None:
+def price_problem(price: Decimal) -> str | None:
+    """What is wrong with a net price in euros (positive, plausible, cents at most), if
+    anything."""
     if not price.is_finite() or price <= 0:
         return "A price is a positive number of euros."
     if price >= MAX_PRICE:
@@ -198,7 +201,7 @@ def validate_content(content: BidContent, lots: list[Lot]) -> list[dict[str, str
                 {"field": f"{field}.lot", "message": f"Lot {offer.lot} is listed twice."}
             )
         seen.add(offer.lot)
-        if (problem := _price_problem(offer.price)) is not None:
+        if (problem := price_problem(offer.price)) is not None:
             problems.append({"field": f"{field}.price", "message": problem})
     declarations = content.declarations
     if declarations.no_exclusion_grounds is False and not declarations.self_cleaning.strip():

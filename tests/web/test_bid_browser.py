@@ -13,22 +13,15 @@ past the submission deadline, when the opening can be started.
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-import msgspec
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Request, Route, expect
 
-from infra.identity.principal import OrgRole, Principal
-from procurement.tenders import authoring, publication
-from procurement.tenders.authoring import DocumentFiles
 from procurement.tenders.models import Tender
-from procurement.tenders.schemas import TenderContent
 from tests.procurement.bid_support import INSURANCE, OFFER
-from tests.procurement.test_tenders import PDF, content
 from tests.signatures.pki import TestPki
 from tests.web.prequalification_support import (
     PqApp,
@@ -36,6 +29,7 @@ from tests.web.prequalification_support import (
     accessible,
     serving_prequalification,
 )
+from tests.web.tender_support import publish_tender
 from tests.web.test_identity_browser import Problems, new_context
 from tests.worlds import organisation, person
 
@@ -64,44 +58,9 @@ async def _seed(app: PqApp) -> Tender:
         officer_id = await person(session, OFFICER, "Olga Vergabe", now, authority, "officer")
         await person(session, OFFICER2, "Otto Zweitprüfer", now, authority, "officer")
         await person(session, OWNER, "Alice Muster", now, company, "owner")
-    officer = Principal(
-        kind="user",
-        user_id=officer_id,
-        email=OFFICER,
-        name="Olga Vergabe",
-        memberships={authority: OrgRole(kind="authority", role="officer")},
+    return await publish_tender(
+        app, authority=authority, officer_id=officer_id, email=OFFICER, name="Olga Vergabe"
     )
-    async with app.sessions() as session, session.begin():
-        tender = await authoring.create_draft(
-            session,
-            profile=app.settings.profile,
-            authority_id=authority,
-            content=msgspec.convert(content(), TenderContent),
-            by=officer,
-            now=now,
-        )
-        await authoring.add_document(
-            session,
-            files=DocumentFiles(app.settings.storage.root),
-            tender=tender,
-            title="Leistungsverzeichnis",
-            filename="leistungsverzeichnis.pdf",
-            media_type="application/pdf",
-            stream=io.BytesIO(PDF),
-            limit=app.settings.signatures.max_document_bytes,
-            replaces=None,
-            by=officer,
-            now=now,
-        )
-        await publication.publish(
-            session,
-            profile=app.settings.profile,
-            tender=tender,
-            version=tender.version,
-            by=officer,
-            now=now,
-        )
-    return tender
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ free of WCAG 2.1 A/AA violations (axe-core), CSP violations and console errors.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import uuid
@@ -31,7 +30,6 @@ from decimal import Decimal
 from typing import Any, get_args
 
 import httpx
-import msgspec
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
@@ -39,18 +37,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from infra.audit.models import AuditEvent
 from infra.identity.models import Organisation
-from infra.identity.principal import OrgRole, Principal
 from procurement.award.models import Assessment, Declaration, Score
 from procurement.award.pages_common import GROUNDS
 from procurement.award.schemas import ExclusionGround
-from procurement.tenders import authoring, publication
-from procurement.tenders.authoring import DocumentFiles
 from procurement.tenders.models import Tender
-from procurement.tenders.schemas import TenderContent
 from tests.procurement.bid_support import INSURANCE, OFFER, bid_content
 from tests.procurement.conftest import world  # noqa: F401 (fixture)
 from tests.procurement.test_evaluation import opened_tender
-from tests.procurement.test_tenders import PDF, _count, content
+from tests.procurement.test_tenders import _count
 from tests.signatures.pki import TestPki
 from tests.web.identity_factories import field_in_error, summary_links
 from tests.web.prequalification_support import (
@@ -59,6 +53,7 @@ from tests.web.prequalification_support import (
     accessible,
     serving_prequalification,
 )
+from tests.web.tender_support import publish_tender
 from tests.web.test_identity_browser import Problems, new_context
 from tests.web.test_tender_pages import HTML, _main, _post
 from tests.worlds import World, organisation, person
@@ -352,43 +347,9 @@ async def _seed(app: PqApp) -> tuple[uuid.UUID, uuid.UUID, dict[str, uuid.UUID]]
         await person(
             session, OWNERS["other_company"], "Dora Deich", now, companies["other_company"], "owner"
         )
-    officer = Principal(
-        kind="user",
-        user_id=officer_id,
-        email=OFFICER,
-        name="Olga Vergabe",
-        memberships={authority: OrgRole(kind="authority", role="officer")},
+    tender = await publish_tender(
+        app, authority=authority, officer_id=officer_id, email=OFFICER, name="Olga Vergabe"
     )
-    async with app.sessions() as session, session.begin():
-        tender = await authoring.create_draft(
-            session,
-            profile=app.settings.profile,
-            authority_id=authority,
-            content=msgspec.convert(content(), TenderContent),
-            by=officer,
-            now=now,
-        )
-        await authoring.add_document(
-            session,
-            files=DocumentFiles(app.settings.storage.root),
-            tender=tender,
-            title="Leistungsverzeichnis",
-            filename="leistungsverzeichnis.pdf",
-            media_type="application/pdf",
-            stream=io.BytesIO(PDF),
-            limit=app.settings.signatures.max_document_bytes,
-            replaces=None,
-            by=officer,
-            now=now,
-        )
-        await publication.publish(
-            session,
-            profile=app.settings.profile,
-            tender=tender,
-            version=tender.version,
-            by=officer,
-            now=now,
-        )
     return authority, tender.id, companies
 
 
