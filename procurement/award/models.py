@@ -51,6 +51,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from infra.db.base import Base, UTCDateTime
 
 POINTS = Numeric(9, 2)
+MONEY = Numeric(18, 2)
+"""Net euros: a bid's price is below 10**13 (:data:`procurement.bids.drafting.MAX_PRICE`), and
+a company's awards in a tender sum at most 999 lots of it."""
 
 
 class AssessmentStatus(enum.StrEnum):
@@ -294,7 +297,7 @@ class AwardLot(Base):
     organisation_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("organisations.id", ondelete="RESTRICT")
     )
-    value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    value: Mapped[Decimal] = mapped_column(MONEY)
     """The net price of the winning bid for the lot (published with the award anyway)."""
     rank: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
@@ -312,7 +315,7 @@ class RegisterQuery(Base):
     organisation_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("organisations.id", ondelete="RESTRICT")
     )
-    value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    value: Mapped[Decimal] = mapped_column(MONEY)
     """The award value that made the query necessary."""
     adapter: Mapped[str] = mapped_column(String(40))
     reference: Mapped[str] = mapped_column(String(100))
@@ -397,7 +400,7 @@ class Contract(Base):
         Uuid, ForeignKey("organisations.id", ondelete="RESTRICT")
     )
     concluded_on: Mapped[date] = mapped_column(Date)
-    value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    value: Mapped[Decimal] = mapped_column(MONEY)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="SET NULL")

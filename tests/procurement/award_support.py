@@ -26,13 +26,14 @@ def result_url(world: World, tender: dict[str, Any], organisation: str = "compan
     return f"/api/v1/organisations/{world.organisations[organisation]}/bids/{tender['id']}/result"
 
 
-async def ranked_tender(world: World) -> dict[str, Any]:
-    """A tender with two bids, opened, both admitted, scored by two evaluators, ranked."""
+async def ranked_tender(world: World, lot1: str = "512345.67") -> dict[str, Any]:
+    """A tender with two bids, opened, both admitted, scored by two evaluators, ranked; the
+    company's price for lot 1 is ``lot1``."""
     tender = await published(world)
     await submit(
         world,
         tender,
-        content=bid_content(lots=[{"lot": 1, "price": "512345.67"}, {"lot": 2, "price": "98000"}]),
+        content=bid_content(lots=[{"lot": 1, "price": lot1}, {"lot": 2, "price": "98000"}]),
     )
     world.clock.advance(timedelta(seconds=30))
     await submit(world, tender, role="stranger")

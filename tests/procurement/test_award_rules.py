@@ -112,6 +112,30 @@ class TestProposal:
         again = await propose(world, tender)
         assert [w["company_name"] for w in again["winners"]] == [WINNER, WINNER]
 
+    async def test_the_largest_price_a_bid_may_state_is_awarded_in_full(self, world: World) -> None:
+        # The company's lot 1 costs just under EUR 10 trillion, the most a bid may state;
+        # the officer chooses it all the same (with a note) and it wins lot 2 as well
+        tender = await ranked_tender(world, lot1="9999999999999.99")
+        largest = {
+            "lot": 1,
+            "bid_id": tender["bids"][WINNER],
+            "note": "Nur dieses Angebot erfüllt die Anforderungen an die Bauzeit.",
+        }
+        proposed = await _json(
+            await world.clients["officer"].post(
+                f"{award_url(world, tender)}/proposal",
+                json={"reasons": REASONS, "winners": [largest]},
+            ),
+            201,
+        )
+        assert [(w["lot"], w["value"]) for w in proposed["winners"]] == [
+            (1, "9999999999999.99"),
+            (2, "98000.00"),
+        ]
+        # and the register query records the sum of both
+        (query,) = (await query_register(world, tender))["register_queries"]
+        assert query["value"] == "10000000097999.99"
+
 
 class TestApproval:
     async def test_four_eyes_the_proposer_never_approves(
